@@ -1,0 +1,48 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+MODERATORS_GROUP = "moderators"
+
+
+class User(AbstractUser):
+    """A member of NPU. The e-mail address is private: it is never shown to other members."""
+
+    email = models.EmailField("email address", max_length=254)
+    display_name = models.CharField(
+        max_length=50, blank=True, help_text="Shown instead of your username when set."
+    )
+    bio = models.TextField(max_length=1000, blank=True)
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            # Two accounts must not share an address in any letter case.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="An account with this e-mail address already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:profile", kwargs={"username": self.username})
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.username
+
+    @cached_property
+    def is_moderator(self) -> bool:
+        if not self.is_active:
+            return False
+        return self.is_superuser or self.groups.filter(name=MODERATORS_GROUP).exists()

@@ -1,0 +1,228 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from taggit.admin import TagAdmin as TaggitTagAdmin
+from taggit.models import Tag
+
+from .models import Creation, Report
+from .services import (
+    creation_delete,
+    creation_set_status,
+    report_reopen,
+    report_resolve,
+    tag_merge,
+)
+
+
+class ReportInline(admin.TabularInline):
+    model = Report
+    fk_name = "creation"
+    extra = 0
+    can_delete = False
+    fields = ("reason", "note", "reporter", "status", "created_at", "resolved_by")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Creation)
+class CreationAdmin(admin.ModelAdmin):
+    """Moderators review, edit, hide and publish creations; members upload them on the site."""
+
+    list_display = (
+        "preview",
+        "title",
+        "owner",
+        "status",
+        "created_at",
+        "rating",
+        "score_count",
+        "open_reports",
+        "report_count",
+    )
+    list_display_links = ("preview", "title")
+    list_filter = ("status", "created_at", ("tags", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("title", "owner__username", "tags__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner",)
+    actions = ("hide_selected", "publish_selected")
+    inlines = (ReportInline,)
+    fields = (
+        "large_preview",
+        "title",
+        "description",
+        "alt_text",
+        "tags",
+        "status",
+        "owner",
+        ("width", "height"),
+        ("score_count", "creativity_avg", "uniqueness_avg", "rating"),
+        ("created_at", "updated_at"),
+    )
+    readonly_fields = (
+        "large_preview",
+        "owner",
+        "width",
+        "height",
+        "score_count",
+        "creativity_avg",
+        "uniqueness_avg",
+        "rating",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                report_total=Count("reports", distinct=True),
+                open_report_total=Count(
+                    "reports", filter=Q(reports__status=Report.Status.OPEN), distinct=True
+                ),
+            )
+        )
+
+    def has_add_permission(self, request):
+        # Uploads go through the site's image pipeline, not through the admin.
+        return False
+
+    @admin.display(description="Image")
+    def preview(self, creation):
+        return format_html(
+            '<img src="{}" alt="{}" style="max-height:64px;max-width:96px">',
+            creation.thumbnail.url,
+            creation.image_alt,
+        )
+
+    @admin.display(description="Image")
+    def large_preview(self, creation):
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" style="max-width:480px;height:auto"></a>',
+            creation.image.url,
+            creation.thumbnail.url,
+            creation.image_alt,
+        )
+
+    @admin.display(description="Open reports", ordering="open_report_total")
+    def open_reports(self, creation):
+        return creation.open_report_total
+
+    @admin.display(description="Reports", ordering="report_total")
+    def report_count(self, creation):
+        return creation.report_total
+
+    @admin.action(description="Hide selected creations", permissions=["change"])
+    def hide_selected(self, request, queryset):
+        changed = creation_set_status(creations=queryset, status=Creation.Status.HIDDEN)
+        self.message_user(request, f"Hid {changed} creation(s).", messages.SUCCESS)
+
+    @admin.action(description="Publish selected creations", permissions=["change"])
+    def publish_selected(self, request, queryset):
+        changed = creation_set_status(creations=queryset, status=Creation.Status.PUBLISHED)
+        self.message_user(request, f"Published {changed} creation(s).", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        creation_delete(creation=obj)
+
+    def delete_queryset(self, request, queryset):
+        for creation in queryset:
+            creation_delete(creation=creation)
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ("creation", "reason", "reporter", "status", "created_at", "resolved_by")
+    list_filter = ("status", "reason", "created_at")
+    search_fields = ("creation__title", "reporter__username", "note")
+    list_select_related = ("creation", "reporter", "resolved_by")
+    actions = ("resolve_selected", "reopen_selected")
+    readonly_fields = (
+        "creation",
+        "reporter",
+        "reason",
+        "note",
+        "status",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Mark selected reports resolved", permissions=["change"])
+    def resolve_selected(self, request, queryset):
+        changed = report_resolve(reports=queryset, moderator=request.user)
+        self.message_user(request, f"Resolved {changed} report(s).", messages.SUCCESS)
+
+    @admin.action(description="Reopen selected reports", permissions=["change"])
+    def reopen_selected(self, request, queryset):
+        changed = report_reopen(reports=queryset)
+        self.message_user(request, f"Reopened {changed} report(s).", messages.SUCCESS)
+
+
+class TagMergeForm(forms.Form):
+    target_name = forms.CharField(
+        label="Merge into",
+        max_length=100,
+        help_text="An existing or new tag name; it is normalised like every tag.",
+    )
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(TaggitTagAdmin):
+    list_display = ("name", "slug", "creation_count")
+    inlines = ()
+    actions = ("merge_selected",)
+
+    def get_urls(self):
+        # Drop django-taggit's own merge view: merging goes through creations.services.
+        return admin.ModelAdmin.get_urls(self)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=Count("taggit_taggeditem_items"))
+
+    @admin.display(description="Creations", ordering="item_count")
+    def creation_count(self, tag):
+        return tag.item_count
+
+    @admin.action(description="Merge selected tags into one", permissions=["change", "delete"])
+    def merge_selected(self, request, queryset):
+        tags = list(queryset.order_by("-item_count", "name"))
+        form = TagMergeForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"target_name": tags[0].name if tags else ""},
+        )
+        if form.is_valid():
+            try:
+                target = tag_merge(sources=tags, target_name=form.cleaned_data["target_name"])
+            except ValidationError as error:
+                form.add_error("target_name", error)
+            else:
+                self.message_user(
+                    request, f"Merged {len(tags)} tag(s) into “{target.name}”.", messages.SUCCESS
+                )
+                return redirect(request.get_full_path())
+        return TemplateResponse(
+            request,
+            "admin/taggit/tag/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge tags",
+                "opts": self.model._meta,
+                "tags": tags,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

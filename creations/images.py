@@ -1,0 +1,209 @@
+"""The image pipeline: every upload path (pages, API, demo data) goes through here.
+
+`image_process` decides the format by content, checks the limits, applies the EXIF orientation
+and re-encodes the picture and its thumbnail in memory, so a rejected file never reaches storage.
+`image_store` writes both files under random names and removes the first if the second fails.
+"""
+
+import io
+import logging
+import struct
+import uuid
+import warnings
+from dataclasses import dataclass
+
+import pillow_heif
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from PIL import Image, ImageCms, ImageOps
+
+logger = logging.getLogger(__name__)
+
+pillow_heif.register_heif_opener()
+
+# Pillow format name -> (stored format, extension). Photos stay JPEG; lossless sources stay PNG.
+ACCEPTED_FORMATS = {
+    "JPEG": ("JPEG", "jpg"),
+    "MPO": ("JPEG", "jpg"),  # a camera JPEG with extra frames; Pillow opens it as JPEG
+    "HEIF": ("JPEG", "jpg"),
+    "PNG": ("PNG", "png"),
+    "GIF": ("PNG", "png"),
+    "WEBP": ("WEBP", "webp"),
+}
+OPENERS = ["JPEG", "HEIF", "PNG", "GIF", "WEBP"]
+ACCEPT_ATTRIBUTE = "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,.heic,.heif"
+THUMBNAIL_FORMAT = ("WEBP", "webp")
+
+MESSAGE_NOT_AN_IMAGE = (
+    "This file is not an image we accept. Upload a JPEG, PNG, WebP, GIF or HEIC picture."
+)
+MESSAGE_DAMAGED = "This image is damaged or incomplete, so it cannot be read. Try another copy."
+MESSAGE_EMPTY = "The file is empty."
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """A re-encoded picture and its thumbnail, still in memory."""
+
+    content: bytes
+    extension: str
+    thumbnail: bytes
+    thumbnail_extension: str
+    width: int
+    height: int
+
+
+def _reject(message: str, code: str, **params) -> ValidationError:
+    return ValidationError(message, code=code, params=params or None)
+
+
+def _read_upload(upload) -> bytes:
+    max_bytes = settings.NPU_IMAGE_MAX_BYTES
+    too_large = _reject(
+        "The file is %(size)s; the limit is %(limit)s.",
+        "file_too_large",
+        size=filesizeformat(getattr(upload, "size", None) or max_bytes + 1),
+        limit=filesizeformat(max_bytes),
+    )
+    if getattr(upload, "size", None) is not None and upload.size > max_bytes:
+        raise too_large
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    # Read one byte past the limit so a file that lied about its size is still caught.
+    content = upload.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise too_large
+    if not content:
+        raise _reject(MESSAGE_EMPTY, "empty")
+    return content
+
+
+def _open(content: bytes) -> Image.Image:
+    max_pixels = settings.NPU_IMAGE_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; make it an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(content), formats=OPENERS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _reject(
+            "This image is too large in pixels; the limit is %(limit)d megapixels.",
+            "too_many_pixels",
+            limit=max_pixels // 1_000_000,
+        ) from error
+    except Image.UnidentifiedImageError as error:
+        raise _reject(MESSAGE_NOT_AN_IMAGE, "not_an_image") from error
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as error:
+        raise _reject(MESSAGE_DAMAGED, "damaged") from error
+
+    width, height = image.size
+    # Checked on the header, before any pixel is decoded: this is the decompression-bomb guard.
+    if width * height > max_pixels:
+        raise _reject(
+            "This image is %(megapixels).1f megapixels; the limit is %(limit)d.",
+            "too_many_pixels",
+            megapixels=width * height / 1_000_000,
+            limit=max_pixels // 1_000_000,
+        )
+    if width < 1 or height < 1:
+        raise _reject(MESSAGE_DAMAGED, "damaged")
+    return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Convert colours to sRGB so dropping the embedded ICC profile keeps them right."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in {"RGB", "RGBA", "CMYK"}:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(
+            image, source, ImageCms.createProfile("sRGB"), outputMode=output_mode
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        logger.info("Could not apply an embedded colour profile; keeping the raw colours.")
+        return image
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in {"RGBA", "LA", "PA"} or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    """Re-encode without EXIF, XMP, ICC or text chunks: Pillow writes only what it is given."""
+    buffer = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(buffer, "JPEG", quality=88, optimize=True, progressive=True)
+    elif fmt == "PNG":
+        image.save(buffer, "PNG", optimize=True)
+    else:
+        image.save(buffer, "WEBP", quality=85, method=4)
+    return buffer.getvalue()
+
+
+def image_process(upload) -> ProcessedImage:
+    """Validate an uploaded file and re-encode it and its thumbnail; raises ValidationError."""
+    content = _read_upload(upload)
+    image = _open(content)
+    source_format = image.format
+    stored_format, extension = ACCEPTED_FORMATS[source_format]
+    try:
+        image.seek(0)  # GIF and MPO: the first frame only
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = _to_srgb(image)
+        if _has_alpha(image):
+            image = image.convert("RGBA")
+            if stored_format == "JPEG":
+                stored_format, extension = "PNG", "png"
+        elif image.mode not in {"RGB", "L"}:
+            image = image.convert("RGB")
+        encoded = _encode(image, stored_format)
+        thumbnail = image.copy()
+        size = settings.NPU_THUMBNAIL_SIZE
+        thumbnail.thumbnail((size, size), Image.Resampling.LANCZOS)
+        encoded_thumbnail = _encode(thumbnail, THUMBNAIL_FORMAT[0])
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as error:
+        raise _reject(MESSAGE_DAMAGED, "damaged") from error
+    return ProcessedImage(
+        content=encoded,
+        extension=extension,
+        thumbnail=encoded_thumbnail,
+        thumbnail_extension=THUMBNAIL_FORMAT[1],
+        width=image.width,
+        height=image.height,
+    )
+
+
+def image_store(processed: ProcessedImage) -> tuple[str, str]:
+    """Save the picture and thumbnail under `creations/YYYY/MM/<uuid>.<ext>`; return both names."""
+    stem = f"creations/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+    image_name = default_storage.save(
+        f"{stem}.{processed.extension}", ContentFile(processed.content)
+    )
+    try:
+        thumbnail_name = default_storage.save(
+            f"{stem}.thumb.{processed.thumbnail_extension}", ContentFile(processed.thumbnail)
+        )
+    except Exception:
+        default_storage.delete(image_name)
+        raise
+    return image_name, thumbnail_name
+
+
+def image_delete(*names: str) -> None:
+    """Remove stored files, logging (not raising) when one is already gone or unreachable."""
+    for name in names:
+        if not name:
+            continue
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete stored file %s", name)

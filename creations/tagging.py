@@ -1,0 +1,71 @@
+"""Tag normalisation: the one place that decides what a tag is.
+
+Forms, the API, the admin (through TAGGIT_TAGS_FROM_STRING) and the demo data all pass tags
+through `tags_parse`, so `Technic Pin`, ` technic  pin ` and `technic pin` are one tag.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+
+def tag_normalize(name: str) -> str:
+    """Trim, lower-case and collapse inner whitespace; refuse empty or over-long tags."""
+    normalized = " ".join(str(name).split()).lower()
+    if not normalized:
+        raise ValidationError("A tag cannot be empty.", code="tag_empty")
+    limit = settings.NPU_MAX_TAG_LENGTH
+    if len(normalized) > limit:
+        raise ValidationError(
+            "The tag “%(tag)s…” is longer than %(limit)d characters.",
+            code="tag_too_long",
+            params={"tag": normalized[:20], "limit": limit},
+        )
+    if not any(character.isalnum() for character in normalized):
+        raise ValidationError(
+            "The tag “%(tag)s” needs at least one letter or digit.",
+            code="tag_no_alnum",
+            params={"tag": normalized},
+        )
+    return normalized
+
+
+def tags_parse(value: str | Iterable[str] | None) -> list[str]:
+    """Turn a comma-separated string or a list of strings into normalised, distinct tags.
+
+    Blank entries (a trailing comma, say) are skipped; more than NPU_MAX_TAGS distinct tags
+    is an error.
+    """
+    if value is None:
+        return []
+    pieces = (
+        value.split(",")
+        if isinstance(value, str)
+        else [piece for item in value for piece in str(item).split(",")]
+    )
+    tags: list[str] = []
+    for piece in pieces:
+        if not piece.strip():
+            continue
+        tag = tag_normalize(piece)
+        if tag not in tags:
+            tags.append(tag)
+    limit = settings.NPU_MAX_TAGS
+    if len(tags) > limit:
+        raise ValidationError(
+            "At most %(limit)d tags per creation; you gave %(count)d.",
+            code="too_many_tags",
+            params={"limit": limit, "count": len(tags)},
+        )
+    return tags
+
+
+def tags_from_string(value: str) -> list[str]:
+    """django-taggit's TAGGIT_TAGS_FROM_STRING hook: tags are always comma-separated."""
+    return sorted(tags_parse(value))
+
+
+def tags_to_string(tags) -> str:
+    """django-taggit's TAGGIT_STRING_FROM_TAGS hook: how tags are shown in an edit field."""
+    return ", ".join(sorted(tag.name for tag in tags))

@@ -1,0 +1,66 @@
+"""Liveness and readiness probes for load balancers and container orchestrators."""
+
+import logging
+import os
+import uuid
+
+from django.core.cache import cache
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+def healthz(request):
+    """The process is up and answering; nothing else is checked."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_databases() -> None:
+    for alias in connections:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=10)
+    if cache.get(key) != "1":
+        raise RuntimeError("the cache did not return what was just written")
+    cache.delete(key)
+
+
+def _check_storage() -> None:
+    if isinstance(default_storage, FileSystemStorage):
+        location = default_storage.location
+        os.makedirs(location, exist_ok=True)
+        if not os.access(location, os.W_OK):
+            raise RuntimeError(f"{location} is not writable")
+    else:
+        # A HEAD request on a key: proves the bucket answers and the credentials work.
+        default_storage.exists("readyz-probe")
+
+
+CHECKS = {"database": _check_databases, "cache": _check_cache, "storage": _check_storage}
+
+
+@never_cache
+def readyz(request):
+    """Ready to serve: the database, the cache and the media storage all answer; 503 if not."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as error:  # any failure at all means "not ready"
+            logger.warning("readyz: %s check failed: %s", name, error)
+            results[name] = f"failed: {type(error).__name__}"
+        else:
+            results[name] = "ok"
+    ready = all(result == "ok" for result in results.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": results},
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,228 @@
+import io
+import re
+import struct
+import zlib
+
+import pillow_heif
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import ExifTags, Image
+
+from creations.images import image_process, image_store
+from creations.models import Creation
+from creations.services import creation_create
+from tests.images import image_bytes
+
+STORED_NAME = re.compile(r"^creations/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
+THUMBNAIL_NAME = re.compile(r"^creations/\d{4}/\d{2}/[0-9a-f]{32}\.thumb\.webp$")
+
+
+def upload(content: bytes, name: str = "photo.png", content_type: str = "image/png"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
+
+
+def png_bomb() -> bytes:
+    """A 100,000 × 100,000 PNG header in a few dozen bytes: it claims 10 gigapixels."""
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def over_40_megapixels() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 5001)).save(buffer, "PNG")  # 40.008 MP, a small file
+    return buffer.getvalue()
+
+
+BAD_FILES = {
+    "text renamed .png": (b"hello, this is not a picture\n" * 10, "not an image we accept"),
+    "truncated png": (image_bytes("PNG", size=(300, 200))[:150], "damaged or incomplete"),
+    "zero bytes": (b"", "The file is empty"),
+    "decompression bomb": (png_bomb(), "megapixels"),
+    "over 40 megapixels": (over_40_megapixels(), "40.0 megapixels; the limit is 40"),
+    "over 10 MB": (b"\x89PNG\r\n\x1a\n" + b"\x00" * (10 * 1024 * 1024), "the limit is 10"),
+    "svg": (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        b'<rect width="10" height="10" fill="red"/></svg>',
+        "not an image we accept",
+    ),
+    "pdf": (b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n", "not an image we accept"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_bad_file_is_rejected_with_a_clear_message(case):
+    content, expected = BAD_FILES[case]
+    with pytest.raises(ValidationError) as excinfo:
+        image_process(upload(content))
+    assert expected in excinfo.value.messages[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_bad_file_creates_nothing_and_stores_nothing(case, member, media_files):
+    content, expected = BAD_FILES[case]
+    with pytest.raises(ValidationError) as excinfo:
+        creation_create(owner=member, title="Bad", image=upload(content), tags="space")
+    assert expected in excinfo.value.message_dict["image"][0]
+    assert not Creation.objects.exists()
+    assert media_files() == []
+
+
+def test_format_is_decided_by_content_not_by_name_or_declared_type():
+    processed = image_process(upload(image_bytes("JPEG"), "holiday.png", "image/png"))
+    assert processed.extension == "jpg"
+
+
+def test_upload_that_lies_about_its_size_is_still_measured():
+    content = b"\xff\xd8" + b"\x00" * (10 * 1024 * 1024)
+    fake = upload(content)
+    fake.size = 10  # a declared size the bytes do not match
+    with pytest.raises(ValidationError, match="limit is 10"):
+        image_process(fake)
+
+
+def jpeg_with_gps_and_orientation(orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.Orientation] = orientation
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (52.0, 22.0, 30.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (4.0, 53.0, 10.0)
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), (0, 85, 191)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_gps_and_other_exif_are_stripped_from_the_stored_copy():
+    original = jpeg_with_gps_and_orientation()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+    processed = image_process(upload(original, "photo.jpg", "image/jpeg"))
+
+    for content in (processed.content, processed.thumbnail):
+        stored = Image.open(io.BytesIO(content))
+        assert dict(stored.getexif()) == {}
+        assert "exif" not in stored.info
+        assert b"PhoneMaker" not in content
+
+
+def test_exif_orientation_is_applied_before_the_tag_is_dropped():
+    # Orientation 6: the camera was turned, so the 60 × 40 sensor picture shows 40 × 60.
+    processed = image_process(upload(jpeg_with_gps_and_orientation(6), "photo.jpg"))
+    assert (processed.width, processed.height) == (40, 60)
+    assert Image.open(io.BytesIO(processed.content)).size == (40, 60)
+
+
+def test_heic_photo_is_accepted_and_re_encoded_as_jpeg():
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (242, 205, 55)).save(buffer, "HEIF", quality=80)
+
+    processed = image_process(upload(buffer.getvalue(), "IMG_0001.HEIC", "image/heic"))
+
+    stored = Image.open(io.BytesIO(processed.content))
+    assert stored.format == "JPEG"
+    assert stored.size == (320, 240) == (processed.width, processed.height)
+    red, green, blue = stored.convert("RGB").getpixel((160, 120))
+    assert abs(red - 242) < 12 and abs(green - 205) < 12 and abs(blue - 55) < 12
+
+
+def test_gif_keeps_only_its_first_frame():
+    frames = [Image.new("RGB", (30, 20), color) for color in ((255, 0, 0), (0, 0, 255))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100)
+
+    processed = image_process(upload(buffer.getvalue(), "anim.gif", "image/gif"))
+
+    stored = Image.open(io.BytesIO(processed.content))
+    assert processed.extension == "png"
+    assert getattr(stored, "n_frames", 1) == 1
+    assert stored.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
+
+
+def test_transparency_is_kept():
+    processed = image_process(upload(image_bytes("PNG", color=(0, 0, 0, 0))))
+    stored = Image.open(io.BytesIO(processed.content))
+    assert processed.extension == "png"
+    assert stored.mode == "RGBA" and stored.getpixel((1, 1))[3] == 0
+
+
+def test_webp_stays_webp():
+    processed = image_process(upload(image_bytes("WEBP"), "x.webp", "image/webp"))
+    assert processed.extension == "webp"
+
+
+def test_thumbnail_longest_side_is_480_pixels():
+    processed = image_process(upload(image_bytes("PNG", size=(1200, 800))))
+    thumbnail = Image.open(io.BytesIO(processed.thumbnail))
+    assert thumbnail.format == "WEBP"
+    assert thumbnail.size == (480, 320)
+    assert (processed.width, processed.height) == (1200, 800)
+
+
+def test_small_image_thumbnail_is_not_enlarged():
+    processed = image_process(upload(image_bytes("PNG", size=(100, 300))))
+    assert Image.open(io.BytesIO(processed.thumbnail)).size == (100, 300)
+
+
+@pytest.mark.django_db
+def test_stored_files_get_random_dated_names(member):
+    creation = creation_create(
+        owner=member, title="Lamp", image=upload(image_bytes("JPEG"), "my house.jpg")
+    )
+    assert STORED_NAME.match(creation.image.name)
+    assert THUMBNAIL_NAME.match(creation.thumbnail.name)
+    assert creation.image.name.removesuffix(".jpg") == creation.thumbnail.name.removesuffix(
+        ".thumb.webp"
+    )
+    assert default_storage.exists(creation.image.name)
+    assert (creation.width, creation.height) == (64, 48)
+
+
+class ThumbnailFailingStorage(FileSystemStorage):
+    """A disk that fills up between the picture and its thumbnail."""
+
+    def _save(self, name, content):
+        if ".thumb." in name:
+            raise OSError("No space left on device")
+        return super()._save(name, content)
+
+
+def test_failed_thumbnail_write_removes_the_picture(settings, media_files):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"{__name__}.ThumbnailFailingStorage"},
+    }
+    processed = image_process(upload(image_bytes("PNG")))
+    with pytest.raises(OSError):
+        image_store(processed)
+    assert media_files() == []
+
+
+@pytest.mark.django_db
+def test_failed_database_write_removes_both_files(member, media_files, monkeypatch):
+    def broken_save(self, *args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Creation, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        creation_create(owner=member, title="Lamp", image=upload(image_bytes("PNG")))
+    assert media_files() == []
