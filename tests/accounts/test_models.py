@@ -1,0 +1,77 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import MODERATORS_GROUP, User
+from accounts.services import user_set_moderator
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_unique_whatever_its_case():
+    UserFactory(email="Brick.Fan@Example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="copycat", email="brick.fan@example.COM")
+
+
+def test_model_validation_reports_a_taken_email_clearly():
+    UserFactory(email="brick.fan@example.com")
+    duplicate = User(username="copycat", email="BRICK.FAN@example.com")
+    duplicate.set_password("long-enough-password")
+    with pytest.raises(ValidationError) as excinfo:
+        duplicate.full_clean()
+    assert "An account with this e-mail address already exists." in str(excinfo.value)
+
+
+def test_public_name_prefers_the_display_name():
+    assert UserFactory(username="bob", display_name="").public_name == "bob"
+    assert UserFactory(username="ann", display_name="Ann B.").public_name == "Ann B."
+
+
+def test_moderators_group_has_exactly_the_moderation_permissions():
+    group = Group.objects.get(name=MODERATORS_GROUP)
+    granted = {
+        f"{app_label}.{codename}"
+        for app_label, codename in group.permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+    assert granted == {
+        "creations.view_creation",
+        "creations.change_creation",
+        "creations.view_report",
+        "creations.change_report",
+        "scoring.view_score",
+        "scoring.delete_score",
+        "taggit.view_tag",
+        "taggit.change_tag",
+        "taggit.delete_tag",
+    }
+
+
+def test_moderator_has_no_user_management_permission(moderator):
+    assert moderator.has_perm("creations.change_creation")
+    for codename in ("view_user", "add_user", "change_user", "delete_user", "change_group"):
+        app_label = "auth" if codename.endswith("group") else "accounts"
+        assert not moderator.has_perm(f"{app_label}.{codename}")
+    assert not moderator.has_perm("creations.delete_creation")
+    assert not moderator.has_perm("scoring.change_score")
+
+
+def test_is_moderator_follows_the_group_and_superuser_flag(member, superuser):
+    assert member.is_moderator is False
+    assert superuser.is_moderator is True
+    user_set_moderator(user=member, is_moderator=True)
+    member = User.objects.get(pk=member.pk)
+    assert member.is_moderator is True and member.is_staff is True
+    user_set_moderator(user=member, is_moderator=False)
+    member = User.objects.get(pk=member.pk)
+    assert member.is_moderator is False and member.is_staff is False
+
+
+def test_inactive_moderator_is_not_a_moderator(moderator):
+    moderator.is_active = False
+    moderator.save()
+    assert User.objects.get(pk=moderator.pk).is_moderator is False

@@ -1,0 +1,220 @@
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+from taggit.models import Tag
+
+from creations.models import Creation, Report
+from scoring.models import Score
+from tests.factories import CreationFactory, ReportFactory, ScoreFactory
+
+pytestmark = pytest.mark.django_db
+
+MODERATOR_PAGES = [
+    "admin:creations_creation_changelist",
+    "admin:creations_report_changelist",
+    "admin:scoring_score_changelist",
+    "admin:taggit_tag_changelist",
+]
+FORBIDDEN_PAGES = [
+    "admin:accounts_user_changelist",
+    "admin:auth_group_changelist",
+]
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+@pytest.mark.parametrize("page", MODERATOR_PAGES)
+def test_moderator_can_open_moderation_pages(moderator_client, creation, page):
+    ReportFactory(creation=creation)
+    ScoreFactory(creation=creation)
+    assert moderator_client.get(reverse(page)).status_code == 200
+
+
+@pytest.mark.parametrize("page", FORBIDDEN_PAGES)
+def test_moderator_cannot_manage_accounts(moderator_client, page):
+    assert moderator_client.get(reverse(page)).status_code == 403
+
+
+def test_admin_index_lists_only_what_moderators_may_use(moderator_client):
+    models = {
+        model["object_name"]
+        for app in moderator_client.get(reverse("admin:index")).context["app_list"]
+        for model in app["models"]
+    }
+    assert models == {"Creation", "Report", "Score", "Tag"}
+
+
+def test_superuser_manages_accounts(client, superuser):
+    client.force_login(superuser)
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+
+
+def test_member_is_kept_out_of_the_admin(client, member):
+    client.force_login(member)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_creation_list_shows_thumbnail_and_report_counts(moderator_client, creation):
+    ReportFactory(creation=creation)
+    ReportFactory(creation=creation, reason=Report.Reason.STOLEN)
+    response = moderator_client.get(reverse("admin:creations_creation_changelist"))
+    body = response.content.decode()
+    assert creation.thumbnail.url in body
+    row = response.context["cl"].result_list.get(pk=creation.pk)
+    assert (row.report_total, row.open_report_total) == (2, 2)
+
+
+def test_creation_list_filters_by_tag_and_searches_by_owner(moderator_client, creation):
+    other = CreationFactory(tags="castle")
+    url = reverse("admin:creations_creation_changelist")
+    tag = Tag.objects.get(name="castle")
+    by_tag = moderator_client.get(url, {"tags__id__exact": tag.pk}).context["cl"].result_list
+    assert list(by_tag) == [other]
+    by_owner = moderator_client.get(url, {"q": creation.owner.username}).context["cl"].result_list
+    assert list(by_owner) == [creation]
+
+
+def test_creation_change_page_shows_reports_inline(moderator_client, creation):
+    ReportFactory(creation=creation, note="Copied from a forum")
+    response = moderator_client.get(reverse("admin:creations_creation_change", args=[creation.pk]))
+    assert "Copied from a forum" in response.content.decode()
+
+
+def test_moderator_edit_normalises_tags(moderator_client, creation):
+    url = reverse("admin:creations_creation_change", args=[creation.pk])
+    response = moderator_client.post(
+        url,
+        {
+            "title": "New title",
+            "description": "",
+            "alt_text": "",
+            "tags": "Technic Pin,  CASTLE ",
+            "status": "published",
+            "reports-TOTAL_FORMS": "0",
+            "reports-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    creation.refresh_from_db()
+    assert creation.title == "New title"
+    assert sorted(creation.tags.names()) == ["castle", "technic pin"]
+
+
+def test_moderator_cannot_add_or_delete_creations(moderator_client, creation):
+    assert moderator_client.get(reverse("admin:creations_creation_add")).status_code == 403
+    delete_url = reverse("admin:creations_creation_delete", args=[creation.pk])
+    assert moderator_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert Creation.objects.filter(pk=creation.pk).exists()
+
+
+def run_action(client, page, action, objects, **extra):
+    return client.post(
+        reverse(page),
+        {"action": action, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects], **extra},
+    )
+
+
+def test_bulk_hide_and_publish(moderator_client, owner):
+    creations = CreationFactory.create_batch(3, owner=owner)
+    page = "admin:creations_creation_changelist"
+
+    run_action(moderator_client, page, "hide_selected", creations[:2])
+    assert list(Creation.objects.order_by("pk").values_list("status", flat=True)) == [
+        "hidden",
+        "hidden",
+        "published",
+    ]
+    run_action(moderator_client, page, "publish_selected", creations[:1])
+    assert Creation.objects.filter(status="published").count() == 2
+
+
+def test_bulk_resolve_reports(moderator_client, moderator, creation):
+    reports = ReportFactory.create_batch(2, creation=creation)
+    untouched = ReportFactory(creation=creation)
+
+    run_action(moderator_client, "admin:creations_report_changelist", "resolve_selected", reports)
+
+    for report in reports:
+        report.refresh_from_db()
+        assert report.status == Report.Status.RESOLVED
+        assert report.resolved_by == moderator and report.resolved_at
+    untouched.refresh_from_db()
+    assert untouched.status == Report.Status.OPEN
+
+
+def test_reports_filter_open_and_resolved(moderator_client, moderator, creation):
+    open_report, resolved = ReportFactory.create_batch(2, creation=creation)
+    run_action(
+        moderator_client, "admin:creations_report_changelist", "resolve_selected", [resolved]
+    )
+    url = reverse("admin:creations_report_changelist")
+    listed = moderator_client.get(url, {"status__exact": "open"}).context["cl"].result_list
+    assert list(listed) == [open_report]
+
+
+def test_deleting_a_score_in_the_admin_updates_the_aggregates(moderator_client, creation):
+    abusive = ScoreFactory(creation=creation, creativity=1, uniqueness=1)
+    ScoreFactory(creation=creation, creativity=5, uniqueness=5)
+
+    response = moderator_client.post(
+        reverse("admin:scoring_score_delete", args=[abusive.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Score.objects.filter(pk=abusive.pk).exists()
+    creation.refresh_from_db()
+    assert (creation.score_count, creation.rating) == (1, 5.0)
+
+
+def test_bulk_deleting_scores_updates_the_aggregates(moderator_client, creation):
+    scores = ScoreFactory.create_batch(2, creation=creation)
+    response = run_action(
+        moderator_client, "admin:scoring_score_changelist", "delete_selected", scores, post="yes"
+    )
+    assert response.status_code == 302
+    creation.refresh_from_db()
+    assert (creation.score_count, creation.rating) == (0, None)
+
+
+def test_merge_tags_moves_creations_onto_one_tag(moderator_client, owner):
+    both = CreationFactory(owner=owner, tags="technic pin, technic pins")
+    plural = CreationFactory(owner=owner, tags="technic pins")
+    typo = CreationFactory(owner=owner, tags="tecnic pin, castle")
+    CreationFactory.create_batch(2, owner=owner, tags="technic pin")  # the most used spelling
+    sources = list(Tag.objects.filter(name__in=["technic pin", "technic pins", "tecnic pin"]))
+    page = "admin:taggit_tag_changelist"
+
+    confirm = run_action(moderator_client, page, "merge_selected", sources)
+    assert confirm.status_code == 200
+    assert confirm.context["form"].initial["target_name"] == "technic pin"
+
+    done = run_action(
+        moderator_client, page, "merge_selected", sources, apply="1", target_name=" Technic  PIN"
+    )
+
+    assert done.status_code == 302
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["castle", "technic pin"]
+    assert list(both.tags.names()) == ["technic pin"]
+    assert list(plural.tags.names()) == ["technic pin"]
+    assert sorted(typo.tags.names()) == ["castle", "technic pin"]
+
+
+def test_merge_refuses_an_invalid_target_and_changes_nothing(moderator_client, owner):
+    CreationFactory(owner=owner, tags="space, castle")
+    sources = list(Tag.objects.all())
+    response = run_action(
+        moderator_client,
+        "admin:taggit_tag_changelist",
+        "merge_selected",
+        sources,
+        apply="1",
+        target_name="!!!",
+    )
+    assert response.status_code == 200
+    assert "letter or digit" in response.content.decode()
+    assert Tag.objects.count() == 2
