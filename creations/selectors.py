@@ -1,18 +1,183 @@
 """Reads for creation pages and endpoints, built from CreationQuerySet methods."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from taggit.models import Tag, TaggedItem
+
+from scoring.models import Score
 
 from .models import Creation
 
+SORTS = {
+    "newest": "Newest",
+    "top": "Top rated",
+    "trending": "Trending",
+    "most_scored": "Most scored",
+}
+DEFAULT_SORT = "newest"
+# `top`: a Bayesian average that treats every creation as if it also had this many scores at
+# the site-wide mean, so one 5/5 score does not outrank fifty 4.8s.
+TOP_PRIOR_WEIGHT = 5
+# `trending`: scores received in this window count; older ones do not.
+TRENDING_WINDOW = timedelta(days=7)
+TRENDING_HELP = (
+    "Trending ranks creations by how many scores they received in the last 7 days, "
+    "then by their rating."
+)
+SITE_MEAN_CACHE_KEY = "npu:site-mean-rating"
 
-def gallery_creations(*, viewer, owner=None) -> QuerySet[Creation]:
-    """Published creations for a gallery, newest first, ready for cards."""
+
+def site_mean_rating() -> float:
+    """The mean rating of scored, published creations: the prior for `top`. Cached briefly."""
+    mean = cache.get(SITE_MEAN_CACHE_KEY)
+    if mean is None:
+        mean = (
+            (
+                Creation.objects.published()
+                .filter(score_count__gt=0)
+                .aggregate(mean=Avg("rating"))["mean"]
+            )
+            or 3.0
+        )
+        cache.set(SITE_MEAN_CACHE_KEY, mean, 300)
+    return mean
+
+
+def _sorted(creations: QuerySet[Creation], sort: str) -> QuerySet[Creation]:
+    if sort == "top":
+        prior = site_mean_rating()
+        bayesian = ExpressionWrapper(
+            (Value(TOP_PRIOR_WEIGHT * prior) + F("score_count") * Coalesce("rating", Value(0.0)))
+            / (Value(float(TOP_PRIOR_WEIGHT)) + F("score_count")),
+            output_field=FloatField(),
+        )
+        return creations.alias(bayesian=bayesian).order_by("-bayesian", "-score_count", "-id")
+    if sort == "trending":
+        since = timezone.now() - TRENDING_WINDOW
+        recent = Count("scores", filter=Q(scores__updated_at__gte=since))
+        return creations.alias(recent=recent).order_by(
+            "-recent", F("rating").desc(nulls_last=True), "-id"
+        )
+    if sort == "most_scored":
+        return creations.order_by("-score_count", F("rating").desc(nulls_last=True), "-id")
+    return creations.order_by("-created_at", "-id")
+
+
+def _with_tags(creations: QuerySet[Creation], tag_names: list[str]) -> QuerySet[Creation]:
+    """Creations carrying every one of `tag_names` (case-insensitively)."""
+    content_type = ContentType.objects.get_for_model(Creation)
+    for name in tag_names:
+        creations = creations.filter(
+            Exists(
+                TaggedItem.objects.filter(
+                    content_type=content_type, object_id=OuterRef("pk"), tag__name__iexact=name
+                )
+            )
+        )
+    return creations
+
+
+def _matching(creations: QuerySet[Creation], query: str) -> QuerySet[Creation]:
+    """Text search over title, description and tags.
+
+    On PostgreSQL, full-text search with the English dictionary (served by the GIN index
+    made in migration 0002); elsewhere every word must appear somewhere, case-insensitively.
+    """
+    query = " ".join(query.split())[:200]
+    if not query:
+        return creations
+    content_type = ContentType.objects.get_for_model(Creation)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        text_query = SearchQuery(query, config="english", search_type="websearch")
+        document = SearchVector("title", "description", config="english")
+        tag_match = Exists(
+            TaggedItem.objects.filter(
+                content_type=content_type, object_id=OuterRef("pk"), tag__name__iexact=query
+            )
+        )
+        return creations.alias(document=document).filter(Q(document=text_query) | tag_match)
+    for word in query.split():
+        tag_match = Exists(
+            TaggedItem.objects.filter(
+                content_type=content_type, object_id=OuterRef("pk"), tag__name__icontains=word
+            )
+        )
+        creations = creations.filter(
+            Q(title__icontains=word) | Q(description__icontains=word) | tag_match
+        )
+    return creations
+
+
+def gallery_creations(
+    *,
+    viewer,
+    sort: str | None = None,
+    tags: list[str] | None = None,
+    query: str = "",
+    owner=None,
+) -> QuerySet[Creation]:
+    """Published creations for a gallery page, filtered and sorted, ready for cards."""
     creations = Creation.objects.published().for_cards()
     if owner is not None:
         creations = creations.filter(owner=owner)
-    return creations.order_by("-created_at", "-id")
+    if tags:
+        creations = _with_tags(creations, tags)
+    if query:
+        creations = _matching(creations, query)
+    return _sorted(creations, sort if sort in SORTS else DEFAULT_SORT)
 
 
 def creation_for_detail(*, viewer, pk: int) -> Creation:
     """One creation as `viewer` may see it; raises Creation.DoesNotExist otherwise."""
     return Creation.objects.visible_to(viewer).for_cards().get(pk=pk)
+
+
+def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
+    """Tags used by published creations, with how many, most used first."""
+    content_type = ContentType.objects.get_for_model(Creation)
+    published = Creation.objects.published().values("pk")
+    tags = (
+        Tag.objects.annotate(
+            count=Count(
+                "taggit_taggeditem_items",
+                filter=Q(
+                    taggit_taggeditem_items__content_type=content_type,
+                    taggit_taggeditem_items__object_id__in=published,
+                ),
+            )
+        )
+        .filter(count__gt=0)
+        .order_by("-count", "name")
+    )
+    return tags[:limit] if limit else tags
+
+
+def member_stats(*, member) -> dict:
+    """A member's public numbers: published creations, scores given, mean rating received."""
+    received = Creation.objects.published().filter(owner=member, score_count__gt=0)
+    return {
+        "creation_count": Creation.objects.published().filter(owner=member).count(),
+        "scores_given": Score.objects.filter(
+            user=member, creation__status=Creation.Status.PUBLISHED
+        ).count(),
+        "mean_rating": received.aggregate(mean=Avg("rating"))["mean"],
+    }

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "taggit",
     "accounts",
@@ -128,8 +129,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # Internationalisation
 LANGUAGE_CODE = "en-us"
@@ -226,4 +230,8 @@ NPU_RATE_LIMITS = {
     "api_anon": "120/m",
     "api_member": "600/m",
 }
+# django-ratelimit counts in the default cache: shared through Redis when REDIS_URL is set, per
+# process otherwise (fine for `make run`). It is not in INSTALLED_APPS because its system check
+# rejects that local-memory default outright.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_USE_CACHE = "default"

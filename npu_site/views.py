@@ -1,13 +1,17 @@
-"""Liveness and readiness probes for load balancers and container orchestrators."""
+"""Project-wide views: liveness and readiness probes, and local media."""
 
 import logging
+import mimetypes
 import os
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connections
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
+from django.utils._os import safe_join
 from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
@@ -64,3 +68,22 @@ def readyz(request):
         {"status": "ok" if ready else "unavailable", "checks": results},
         status=200 if ready else 503,
     )
+
+
+# One year: stored names are random and never reused, so a URL's content never changes.
+MEDIA_MAX_AGE = 365 * 24 * 60 * 60
+
+
+def media(request, path):
+    """Serve an uploaded file from MEDIA_ROOT, for sites that keep media on the local disk."""
+    try:
+        full_path = safe_join(settings.MEDIA_ROOT, path)
+    except SuspiciousFileOperation as error:
+        raise Http404("No such file.") from error
+    if not os.path.isfile(full_path):
+        raise Http404("No such file.")
+    content_type, _ = mimetypes.guess_type(full_path)
+    response = FileResponse(open(full_path, "rb"), content_type=content_type)
+    response["Cache-Control"] = f"public, max-age={MEDIA_MAX_AGE}, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,116 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from .images import ACCEPT_ATTRIBUTE, image_process
+from .models import Creation, Report
+from .selectors import SORTS, TRENDING_HELP
+from .tagging import tag_normalize, tags_parse
+
+
+class TagsField(forms.CharField):
+    """Comma-separated tags, normalised; cleans to a list of names."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 1000)
+        kwargs.setdefault(
+            "help_text",
+            f"Comma-separated parts and themes, at most {settings.NPU_MAX_TAGS}, "
+            "e.g. “cheese slope, castle”. Letter case and extra spaces do not matter.",
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value
+
+    def clean(self, value):
+        return tags_parse(super().clean(value))
+
+
+class CreationForm(forms.ModelForm):
+    """Upload: the picture goes through the image pipeline while the form validates."""
+
+    tags = TagsField()
+    image = forms.FileField(
+        label="Photo",
+        help_text="JPEG, PNG, WebP, GIF or HEIC, up to 10 MB and 40 megapixels. "
+        "Location and camera data are removed.",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+    )
+
+    class Meta:
+        model = Creation
+        # Tags and the picture are declared above and saved by the service, not the ModelForm.
+        fields = ("title", "description", "alt_text")
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        labels = {"alt_text": "Picture description (alt text)"}
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise ValidationError("Give your creation a title.")
+        return title
+
+    def clean_image(self):
+        # Returns a ProcessedImage: the re-encoded picture and thumbnail, not yet stored.
+        return image_process(self.cleaned_data["image"])
+
+
+class CreationEditForm(forms.ModelForm):
+    tags = TagsField()
+
+    class Meta:
+        model = Creation
+        fields = ("title", "description", "alt_text")
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        labels = {"alt_text": "Picture description (alt text)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["tags"] = ", ".join(sorted(tag.name for tag in self.instance.tags.all()))
+
+    clean_title = CreationForm.clean_title
+
+
+class ReportForm(forms.ModelForm):
+    class Meta:
+        model = Report
+        fields = ("reason", "note")
+        widgets = {
+            "reason": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"note": "Anything the moderators should know (optional)"}
+
+
+class GalleryFilterForm(forms.Form):
+    """The gallery's query string: sort, tags (all must match), text search and page."""
+
+    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False, help_text=TRENDING_HELP)
+    tag = forms.CharField(required=False)
+    q = forms.CharField(required=False, max_length=200, label="Search")
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        self.tag_names = []
+        for raw in data.getlist("tag") if hasattr(data, "getlist") else []:
+            try:
+                name = tag_normalize(raw)
+            except ValidationError:
+                continue  # an unusable tag in a URL filters nothing rather than failing
+            if name not in self.tag_names:
+                self.tag_names.append(name)
+
+    def filters(self) -> dict:
+        """Keyword arguments for `gallery_creations`; invalid values fall back to defaults."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {
+            "sort": cleaned.get("sort") or None,
+            "tags": self.tag_names,
+            "query": cleaned.get("q", ""),
+        }

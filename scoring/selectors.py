@@ -1,0 +1,38 @@
+"""Reads of scores for the creation page."""
+
+from django.db.models import Count, Q
+
+from .models import SCORE_MAX, SCORE_MIN, Score
+
+AXES = ("creativity", "uniqueness")
+
+
+def score_histogram(*, creation) -> dict[str, list[dict]]:
+    """How many scores gave each value on each axis, in one query."""
+    values = range(SCORE_MIN, SCORE_MAX + 1)
+    counts = Score.objects.filter(creation=creation).aggregate(
+        **{
+            f"{axis}_{value}": Count("pk", filter=Q(**{axis: value}))
+            for axis in AXES
+            for value in values
+        }
+    )
+    total = creation.score_count or 0
+    return {
+        axis: [
+            {
+                "value": value,
+                "count": counts[f"{axis}_{value}"],
+                "percent": round(100 * counts[f"{axis}_{value}"] / total) if total else 0,
+            }
+            for value in reversed(values)
+        ]
+        for axis in AXES
+    }
+
+
+def score_of(*, user, creation) -> Score | None:
+    """`user`'s score of `creation`, if they gave one."""
+    if not user.is_authenticated:
+        return None
+    return Score.objects.filter(user=user, creation=creation).first()
