@@ -76,3 +76,35 @@ def test_readyz_names_the_cache_when_redis_is_unreachable(tmp_path):
     assert result["status"] == 503
     assert result["body"]["checks"]["cache"].startswith("failed")
     assert result["body"]["checks"]["database"] == "ok"
+
+
+def test_server_error_page_renders_without_a_request_context(client):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong on our side" in html and 'href="/"' in html
+
+
+@pytest.mark.django_db
+def test_uncaught_error_is_a_500_page_not_a_traceback(client, monkeypatch):
+    from creations import views
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "gallery_creations", broken)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+    assert "boom" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_local_media_is_served_with_long_caching(client, creation):
+    response = client.get(creation.thumbnail.url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"
+    assert "immutable" in response["Cache-Control"]
+    assert client.get("/media/../npu_site/settings.py").status_code == 404
+    assert client.get("/media/creations/missing.jpg").status_code == 404
