@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from creations.selectors import member_stats
 from creations.views import gallery_context
-from npu_site.ratelimit import rate_limited
+from npu_site.ratelimit import rate_limited, username_key
 
 from .forms import LoginForm, ProfileForm, SignupForm
 from .models import User
@@ -60,7 +60,7 @@ def signup(request):
     )
 
 
-@method_decorator(rate_limited(("login_ip", "ip"), ("login_username", "post:username")), "post")
+@method_decorator(rate_limited(("login_ip", "ip"), ("login_username", username_key)), "post")
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True

@@ -60,7 +60,7 @@ def site_mean_rating() -> float:
     return mean
 
 
-def _sorted(creations: QuerySet[Creation], sort: str) -> QuerySet[Creation]:
+def creations_sorted(creations: QuerySet[Creation], sort: str) -> QuerySet[Creation]:
     if sort == "top":
         prior = site_mean_rating()
         bayesian = ExpressionWrapper(
@@ -80,7 +80,7 @@ def _sorted(creations: QuerySet[Creation], sort: str) -> QuerySet[Creation]:
     return creations.order_by("-created_at", "-id")
 
 
-def _with_tags(creations: QuerySet[Creation], tag_names: list[str]) -> QuerySet[Creation]:
+def creations_with_tags(creations: QuerySet[Creation], tag_names: list[str]) -> QuerySet[Creation]:
     """Creations carrying every one of `tag_names` (case-insensitively)."""
     content_type = ContentType.objects.get_for_model(Creation)
     for name in tag_names:
@@ -94,7 +94,7 @@ def _with_tags(creations: QuerySet[Creation], tag_names: list[str]) -> QuerySet[
     return creations
 
 
-def _matching(creations: QuerySet[Creation], query: str) -> QuerySet[Creation]:
+def creations_matching(creations: QuerySet[Creation], query: str) -> QuerySet[Creation]:
     """Text search over title, description and tags.
 
     On PostgreSQL, full-text search with the English dictionary (served by the GIN index
@@ -146,10 +146,10 @@ def gallery_creations(
     if owner is not None:
         creations = creations.filter(owner=owner)
     if tags:
-        creations = _with_tags(creations, tags)
+        creations = creations_with_tags(creations, tags)
     if query:
-        creations = _matching(creations, query)
-    return _sorted(creations, sort if sort in SORTS else DEFAULT_SORT)
+        creations = creations_matching(creations, query)
+    return creations_sorted(creations, sort if sort in SORTS else DEFAULT_SORT)
 
 
 def creation_for_detail(*, viewer, pk: int) -> Creation:

@@ -4,6 +4,7 @@ Forms, the API, the admin (through TAGGIT_TAGS_FROM_STRING) and the demo data al
 through `tags_parse`, so `Technic Pin`, ` technic  pin ` and `technic pin` are one tag.
 """
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -21,6 +22,10 @@ def tag_normalize(name: str) -> str:
             "The tag “%(tag)s…” is longer than %(limit)d characters.",
             code="tag_too_long",
             params={"tag": normalized[:20], "limit": limit},
+        )
+    if any(unicodedata.category(character).startswith("C") for character in normalized):
+        raise ValidationError(
+            "Tags cannot contain control or invisible characters.", code="tag_control_character"
         )
     if not any(character.isalnum() for character in normalized):
         raise ValidationError(

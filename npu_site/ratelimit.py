@@ -10,14 +10,23 @@ from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 
-def rate_limit_exceeded(request, name: str, *, key: str, method: str = "POST") -> int | None:
-    """Count this request against limit `name`; return seconds to wait if it is over."""
+def username_key(group, request) -> str:
+    """The username being logged in to, from a form post or a JSON body, case-folded."""
+    body = getattr(request, "data", None) or request.POST
+    return str(body.get("username", "")).strip().lower()[:254]
+
+
+def rate_limit_exceeded(request, name: str, *, key) -> int | None:
+    """Count this request against limit `name`; return seconds to wait if it is over.
+
+    Pages and the API count in the same bucket for a given name and key, whatever the method.
+    """
     usage = get_usage(
         request,
         group=f"npu.{name}",
         key=key,
         rate=settings.NPU_RATE_LIMITS[name],
-        method=method,
+        method=get_usage.ALL,
         increment=True,
     )
     if usage is None or not usage["should_limit"]:
@@ -50,9 +59,9 @@ def rate_limited(*limits: tuple[str, str], method: str = "POST"):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            waits = [
-                rate_limit_exceeded(request, name, key=key, method=method) for name, key in limits
-            ]
+            if request.method != method:
+                return view(request, *args, **kwargs)
+            waits = [rate_limit_exceeded(request, name, key=key) for name, key in limits]
             waits = [wait for wait in waits if wait is not None]
             if waits:
                 return too_many_requests(request, max(waits))

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "taggit",
     "accounts",
     "creations",
@@ -214,6 +216,44 @@ TAGGIT_CASE_INSENSITIVE = True
 TAGGIT_TAGS_FROM_STRING = "creations.tagging.tags_from_string"
 TAGGIT_STRING_FROM_TAGS = "creations.tagging.tags_to_string"
 
+# REST API (/api/v1/)
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes anonymous writes a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "npu_site.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "npu_site.api.AnonReadThrottle",
+        "npu_site.api.MemberReadThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "EXCEPTION_HANDLER": "npu_site.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NPU API",
+    "DESCRIPTION": (
+        "The REST API of NPU (Nice Part Usage): LEGO creations that use ordinary elements in "
+        "unexpected ways, scored for creativity and uniqueness. Reads are public; writes need "
+        "a member's token (`Authorization: Token <key>`) or a session."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
 # NPU
 NPU_MAX_TAGS = 10
 NPU_MAX_TAG_LENGTH = 50
@@ -229,6 +269,7 @@ NPU_RATE_LIMITS = {
     "score": "60/m",
     "api_anon": "120/m",
     "api_member": "600/m",
+    "api_token": "10/m",
 }
 # django-ratelimit counts in the default cache: shared through Redis when REDIS_URL is set, per
 # process otherwise (fine for `make run`). It is not in INSTALLED_APPS because its system check

@@ -13,6 +13,7 @@ from django.db import connections
 from django.http import FileResponse, Http404, JsonResponse
 from django.utils._os import safe_join
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,11 @@ def readyz(request):
         {"status": "ok" if ready else "unavailable", "checks": results},
         status=200 if ready else 503,
     )
+
+
+@csrf_exempt
+def api_not_found(request):
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 # One year: stored names are random and never reused, so a URL's content never changes.

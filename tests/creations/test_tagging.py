@@ -43,7 +43,7 @@ def test_length_is_counted_after_whitespace_is_collapsed():
     assert tag_normalize("  " + "a " * 25 + "  ") == ("a " * 25).strip()
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "!!!", "--"])
+@pytest.mark.parametrize("raw", ["", "   ", "!!!", "--", "u\x15f", "zero\u200bwidth", "a\x00"])
 def test_empty_or_punctuation_only_tags_are_refused(raw):
     with pytest.raises(ValidationError):
         tag_normalize(raw)

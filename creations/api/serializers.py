@@ -1,0 +1,134 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from taggit.models import Tag
+
+from creations.images import image_process
+from creations.models import Creation, Report
+from creations.tagging import tags_parse
+
+
+class OwnerSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+
+
+class TagListField(serializers.ListField):
+    """Tags in: a list, repeated form fields or one comma-separated string. Out: names."""
+
+    child = serializers.CharField(allow_blank=True, max_length=1000)
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        return [value] if isinstance(value, str) else value
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [data]
+        try:
+            return tags_parse(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+
+    def to_representation(self, value):
+        return sorted(tag.name for tag in value.all())
+
+
+class ImageUploadField(serializers.FileField):
+    """A picture in, through the image pipeline; its absolute URL out."""
+
+    def to_internal_value(self, data):
+        upload = super().to_internal_value(data)
+        try:
+            return image_process(upload)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+
+
+class CreationSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:creation-detail")
+    tags = TagListField(required=False, help_text="Tag names; at most 10.")
+    image = ImageUploadField(
+        help_text="JPEG, PNG, WebP, GIF or HEIC, up to 10 MB and 40 megapixels. "
+        "Only when creating: a creation's picture cannot be replaced."
+    )
+    thumbnail = serializers.FileField(read_only=True)
+    owner = OwnerSerializer(read_only=True)
+    status = serializers.ChoiceField(
+        choices=Creation.Status.choices,
+        required=False,
+        help_text="Only shown to, and only changed by, the owner and moderators.",
+    )
+
+    class Meta:
+        model = Creation
+        fields = [
+            "id",
+            "url",
+            "title",
+            "description",
+            "alt_text",
+            "tags",
+            "image",
+            "thumbnail",
+            "width",
+            "height",
+            "owner",
+            "created_at",
+            "updated_at",
+            "score_count",
+            "creativity_avg",
+            "uniqueness_avg",
+            "rating",
+            "status",
+        ]
+        read_only_fields = [
+            "width",
+            "height",
+            "created_at",
+            "updated_at",
+            "score_count",
+            "creativity_avg",
+            "uniqueness_avg",
+            "rating",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # Updates never take a new picture.
+            self.fields["image"].read_only = True
+
+    def validate(self, attrs):
+        if self.instance is not None and "image" in getattr(self, "initial_data", {}):
+            raise serializers.ValidationError(
+                {"image": ["A creation's picture cannot be replaced; upload a new creation."]}
+            )
+        return attrs
+
+    def validate_title(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("Give your creation a title.")
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not instance.can_edit(request.user):
+            data.pop("status", None)
+        return data
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["id", "reason", "note", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True, help_text="Used in /tags/<slug>/ page URLs.")
+    count = serializers.IntegerField(read_only=True, help_text="Published creations with it.")
+
+    class Meta:
+        model = Tag
+        fields = ["name", "slug", "count"]
