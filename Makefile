@@ -6,10 +6,11 @@ DEV := DJANGO_DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run test lint format migrations-check check clean
+.PHONY: help install install-dev run serve test lint format migrations-check check clean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data and serve on http://$(HOST):$(PORT)"
+	@echo "make serve   the production configuration (gunicorn, DEBUG off) on http://$(HOST):$(PORT)"
 	@echo "make test    set up .venv with the test tools and run the whole suite"
 	@echo "make check   lint, migrations-check and test (what CI runs)"
 
@@ -38,6 +39,21 @@ run: install
 	@echo "NPU is starting on http://$(HOST):$(PORT)/  (moderation: http://$(HOST):$(PORT)/admin/)"
 	@echo "Log in with the demo accounts listed above. Stop with Ctrl-C."
 	$(DEV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production settings on this machine: gunicorn, DEBUG off, hashed static files from whitenoise
+# and media from the local disk (or S3 when AWS_STORAGE_BUCKET_NAME is set). Plain HTTP on
+# loopback, so the HTTPS redirect and secure cookies are off; a key is made once and kept.
+SERVE_ENV := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .serve-secret-key)}" \
+	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+	DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_SECURE_HSTS_SECONDS=0
+
+.serve-secret-key:
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+serve: install .serve-secret-key
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) npu_site.wsgi
 
 test: install-dev
 	$(BIN)/pytest

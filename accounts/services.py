@@ -4,6 +4,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from creations.caching import listings_changed
+
 from .models import MODERATORS_GROUP, User
 
 
@@ -40,6 +42,7 @@ def user_update_profile(*, user: User, display_name: str, bio: str, email: str) 
     user.email = User.objects.normalize_email(email.strip())
     user.full_clean(exclude=["password"])
     user.save(update_fields=["display_name", "bio", "email"])
+    listings_changed()  # cards show the display name
     return user
 
 

@@ -8,6 +8,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from creations.caching import cache_anonymous_page
 from creations.selectors import member_stats
 from creations.views import gallery_context
 from npu_site.ratelimit import rate_limited, username_key
@@ -31,6 +32,7 @@ def _safe_next(request, fallback: str = "/") -> str:
     return fallback
 
 
+@cache_anonymous_page
 def profile(request, username):
     member = get_object_or_404(User, username=username, is_active=True)
     context = gallery_context(request, owner=member)

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
+from .caching import listings_changed
 from .models import Creation, Report
 from .services import (
     creation_delete,
@@ -129,6 +130,10 @@ class CreationAdmin(admin.ModelAdmin):
         changed = creation_set_status(creations=queryset, status=Creation.Status.PUBLISHED)
         self.message_user(request, f"Published {changed} creation(s).", messages.SUCCESS)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        listings_changed()
+
     def delete_model(self, request, obj):
         creation_delete(creation=obj)
 
@@ -192,6 +197,18 @@ class TagAdmin(TaggitTagAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(item_count=Count("taggit_taggeditem_items"))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        listings_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        listings_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        listings_changed()
 
     @admin.display(description="Creations", ordering="item_count")
     def creation_count(self, tag):

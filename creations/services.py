@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
+from .caching import listings_changed
 from .images import ProcessedImage, image_delete, image_process, image_store
 from .models import Creation, Report
 from .tagging import tag_normalize, tags_parse
@@ -52,6 +53,7 @@ def creation_create(
             creation.thumbnail.name = thumbnail_name
             creation.save()
             creation.tags.set(tag_names)
+            listings_changed()
     except BaseException:
         # The row never committed, so the files it would have pointed to must go too.
         image_delete(image_name, thumbnail_name)
@@ -72,6 +74,7 @@ def creation_update(*, creation: Creation, tags=None, **fields) -> Creation:
     creation.save()
     if tags is not None:
         creation.tags.set(tags_parse(tags))
+    listings_changed()
     return creation
 
 
@@ -81,6 +84,7 @@ def creation_delete(*, creation: Creation) -> None:
     with transaction.atomic():
         creation.delete()
         transaction.on_commit(lambda: image_delete(*names))
+        listings_changed()
 
 
 @transaction.atomic
@@ -88,6 +92,7 @@ def creation_set_status(*, creations, status: str) -> int:
     """Hide or publish creations in bulk; returns how many changed."""
     if status not in Creation.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
+    listings_changed()
     return (
         Creation.objects.filter(pk__in=[creation.pk for creation in creations])
         .exclude(status=status)
@@ -143,4 +148,5 @@ def tag_merge(*, sources: Iterable[Tag], target_name: str) -> Tag:
         keep.setdefault(object_id, item_id)
     TaggedItem.objects.filter(pk__in=keep.values()).update(tag=target)
     Tag.objects.filter(pk__in=source_ids).delete()  # cascades to the remaining TaggedItems
+    listings_changed()
     return target

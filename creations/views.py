@@ -11,6 +11,7 @@ from npu_site.ratelimit import rate_limited
 from scoring.forms import ScoreForm
 from scoring.selectors import score_histogram, score_of
 
+from .caching import cache_anonymous_page
 from .forms import CreationEditForm, CreationForm, GalleryFilterForm, ReportForm
 from .models import Creation, Report
 from .selectors import (
@@ -53,10 +54,12 @@ def gallery_context(request, *, fixed_tag: str | None = None, owner=None) -> dic
     }
 
 
+@cache_anonymous_page
 def gallery(request):
     return render(request, "creations/creation_list.html", gallery_context(request))
 
 
+@cache_anonymous_page
 def tag_list(request):
     tags = list(tag_cloud())
     counts = [tag.count for tag in tags]
@@ -67,6 +70,7 @@ def tag_list(request):
     return render(request, "creations/tag_list.html", {"tags": tags})
 
 
+@cache_anonymous_page
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     context = gallery_context(request, fixed_tag=tag.name)

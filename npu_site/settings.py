@@ -70,7 +70,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "npu_site.middleware.RequestIdMiddleware",
+    "npu_site.middleware.HealthProbeMiddleware",
+    "npu_site.db.PinToPrimaryAfterWriteMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "npu_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +111,28 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# An optional read replica: npu_site.db sends reads there, writes (and reads that must see
+# them) to the primary. In tests the replica mirrors the primary's test database.
+# Behind pgbouncer in transaction pooling mode, server-side cursors must be off.
+if env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=60),
+            conn_health_checks=True,
+        ),
+        "TEST": {"MIRROR": "default"},
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get(
+            "DISABLE_SERVER_SIDE_CURSORS", False
+        ),
+    }
+    DATABASE_ROUTERS = ["npu_site.db.PrimaryReplicaRouter"]
+# After a write, the writer's next requests (the page a form redirects to, say) read from the
+# primary for this long, so replication lag never hides a member's own change from them.
+NPU_REPLICA_PIN_SECONDS = env_int("NPU_REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache
@@ -120,8 +146,12 @@ if REDIS_URL:
             "KEY_PREFIX": "npu",
         }
     }
+    # Sessions live in Redis, backed by the database so a Redis restart logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous gallery pages and the tag cloud are cached this long (and dropped on any change).
+NPU_PAGE_CACHE_SECONDS = env_int("NPU_PAGE_CACHE_SECONDS", default=60)
 
 # Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -157,13 +187,28 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
     AWS_S3_CUSTOM_DOMAIN = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None
     AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
-    # Uploads get random names, so an existing key is never overwritten by accident.
-    AWS_S3_FILE_OVERWRITE = False
+    # Uploads get random names, so there is nothing to overwrite; skipping the check saves a
+    # HEAD request per file.
+    AWS_S3_FILE_OVERWRITE = True
+    # Private objects with signed URLs by default; AWS_QUERYSTRING_AUTH=0 for a public-read
+    # bucket (or a CDN in front of it), where plain URLs are stable and cacheable.
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", default=True)
+    AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", default=3600)
+    AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "public, max-age=31536000, immutable"}
     MEDIA_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
+    if AWS_S3_CUSTOM_DOMAIN:
+        MEDIA_ORIGINS = [f"https://{AWS_S3_CUSTOM_DOMAIN}"]
+    elif AWS_S3_ENDPOINT_URL:
+        MEDIA_ORIGINS = [AWS_S3_ENDPOINT_URL.rstrip("/")]
+    else:
+        MEDIA_ORIGINS = [
+            f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+            "https://*.amazonaws.com",
+        ]
 else:
     MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    MEDIA_ORIGINS = []
 STORAGES = {
     "default": MEDIA_STORAGE,
     "staticfiles": {
@@ -196,19 +241,51 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for `make serve` on plain http://127.0.0.1; behind TLS they stay on.
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy: scripts and styles from this site only; pictures also from media
+# storage. Inline style attributes are allowed (the score histogram and the admin use them);
+# inline scripts are not.
+NPU_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src " + " ".join(["'self'", "data:", *MEDIA_ORIGINS]),
+        "style-src 'self' 'unsafe-inline'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# How many proxies in front of gunicorn append to X-Forwarded-For; 0 trusts none of it and uses
+# the connection's address. Rate limits count per client address found this way.
+NPU_TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "npu_site.middleware.client_ip"
 
 # Logging: everything to stdout, where the process manager collects it.
+# LOG_FORMAT=json writes one JSON object a line; every line carries the request id.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "npu_site.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "npu_site.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
 }
 
 # Tags (django-taggit): every way a tag enters goes through creations.tagging.

@@ -44,8 +44,12 @@ def _check_storage() -> None:
         os.makedirs(location, exist_ok=True)
         if not os.access(location, os.W_OK):
             raise RuntimeError(f"{location} is not writable")
+    elif hasattr(default_storage, "bucket_name"):
+        # HEAD on the bucket: proves the endpoint answers, the bucket exists and the
+        # credentials may use it.
+        client = default_storage.connection.meta.client
+        client.head_bucket(Bucket=default_storage.bucket_name)
     else:
-        # A HEAD request on a key: proves the bucket answers and the credentials work.
         default_storage.exists("readyz-probe")
 
 

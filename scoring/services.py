@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
+from creations.caching import listings_changed
 from creations.models import Creation
 
 from .models import SCORE_MAX, SCORE_MIN, Score
@@ -46,11 +47,13 @@ def _aggregate_expressions(creation_ref) -> dict:
 def creation_refresh_aggregates(*, creation_id: int) -> None:
     """Recompute one creation's score_count, averages and rating from its scores."""
     Creation.objects.filter(pk=creation_id).update(**_aggregate_expressions(creation_id))
+    listings_changed()
 
 
 @transaction.atomic
 def creation_refresh_all_aggregates() -> int:
     """Rebuild every creation's aggregates from the scores; returns how many creations."""
+    listings_changed()
     return Creation.objects.update(**_aggregate_expressions(OuterRef("pk")))
 
 

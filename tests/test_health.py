@@ -15,7 +15,7 @@ def test_healthz_answers_without_touching_anything(client):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases="__all__")  # every configured database, replica included
 def test_readyz_checks_database_cache_and_storage(client):
     response = client.get("/readyz")
     assert response.status_code == 200

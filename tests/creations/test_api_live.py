@@ -16,6 +16,8 @@ from rest_framework.authtoken.models import Token
 from creations.models import Creation
 from tests.factories import CreationFactory, ScoreFactory, UserFactory
 
+# "__all__": with a read replica configured, the live server reads through it too.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 CHECKS = ",".join(
     [

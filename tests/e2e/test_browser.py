@@ -30,7 +30,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 OUTPUT = Path(os.environ.get("NPU_TEST_OUTPUT", Path(__file__).parents[2] / "test-output")) / "e2e"
 
-pytestmark = pytest.mark.e2e
+# "__all__": with a read replica configured, the live server reads through it too.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 
 @pytest.fixture(scope="module")

@@ -159,7 +159,7 @@ def test_refresh_of_one_creation_matches_the_full_rebuild(creation):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_concurrent_scores_never_lose_an_update():
     creation = CreationFactory()
     members = UserFactory.create_batch(16)
@@ -193,7 +193,7 @@ def test_concurrent_scores_never_lose_an_update():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_concurrent_withdrawals_and_scores_keep_aggregates_exact():
     creation = CreationFactory()
     members = UserFactory.create_batch(12)

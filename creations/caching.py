@@ -1,0 +1,69 @@
+"""Short-lived caches of what anonymous visitors see: gallery, tag and profile pages.
+
+Every cached page's key carries a version number; any change to a creation, its tags or its
+scores bumps the version once the change commits, so no visitor sees a stale page for longer
+than it takes to commit. The cache is shared through Redis when REDIS_URL is set.
+"""
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+
+VERSION_KEY = "npu:listings:version"
+
+
+def listings_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY, 1)
+    return version
+
+
+def listings_changed() -> None:
+    """Drop every cached listing, once the current transaction commits."""
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # the key was evicted: any new value makes old keys unreachable
+        cache.set(VERSION_KEY, listings_version() + 1, timeout=None)
+
+
+def cache_anonymous_page(view):
+    """Serve anonymous GETs of `view` from the cache for NPU_PAGE_CACHE_SECONDS."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        timeout = settings.NPU_PAGE_CACHE_SECONDS
+        if (
+            not timeout
+            or request.method != "GET"
+            or request.user.is_authenticated
+            or "messages" in request.COOKIES  # a flash message waits to be shown
+        ):
+            return view(request, *args, **kwargs)
+        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"npu:page:{listings_version()}:{digest}"
+        cached = cache.get(key)
+        if cached is not None:
+            response = HttpResponse(cached["content"], content_type=cached["content_type"])
+            response["X-Page-Cache"] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies:
+            cache.set(
+                key,
+                {"content": response.content, "content_type": response["Content-Type"]},
+                timeout,
+            )
+        response["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper

@@ -1,0 +1,76 @@
+"""Project-wide middleware: health probes, request ids, the Content Security Policy, and the
+client's address for rate limits."""
+
+import ipaddress
+import re
+import uuid
+
+from django.conf import settings
+
+from .logging import request_id_var
+
+# Accept a proxy's request id only if it looks like one; anything else gets a fresh uuid.
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class HealthProbeMiddleware:
+    """Answer /healthz and /readyz before host validation and the HTTPS redirect.
+
+    Load balancers and the container HEALTHCHECK call them by IP address over plain HTTP, and
+    a probe must not depend on which host names the site is configured to serve.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from . import views
+
+        if request.path == "/healthz":
+            return views.healthz(request)
+        if request.path == "/readyz":
+            return views.readyz(request)
+        return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """Give every request an id: in the logs (via a context variable) and in X-Request-ID."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        # Not reset on the way out: Django logs error responses after the middleware returns.
+        # The request_finished signal clears it (npu_site.logging).
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.NPU_CONTENT_SECURITY_POLICY)
+        return response
+
+
+def client_ip(request) -> str:
+    """The client's address for rate limits: REMOTE_ADDR, or X-Forwarded-For's entry written
+    by the outermost trusted proxy when DJANGO_TRUSTED_PROXY_COUNT says there are proxies."""
+    trusted = settings.NPU_TRUSTED_PROXY_COUNT
+    if trusted > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= trusted:
+            try:
+                return str(ipaddress.ip_address(hops[-trusted]))
+            except ValueError:
+                pass  # a garbled header: fall back to the connection's address
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
