@@ -43,6 +43,7 @@ class User(AbstractUser):
 
     @cached_property
     def is_moderator(self) -> bool:
-        if not self.is_active:
-            return False
+        """Superusers, and staff in the moderators group (user_set_moderator sets both)."""
+        if not (self.is_active and self.is_staff):
+            return False  # no query for the common case: a member
         return self.is_superuser or self.groups.filter(name=MODERATORS_GROUP).exists()

@@ -1,15 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from .caching import listings_changed
-from .models import Creation, Report
+from .models import Creation, Part, PartCategory, Report
 from .services import (
     creation_delete,
     creation_set_status,
@@ -17,6 +19,24 @@ from .services import (
     report_resolve,
     tag_merge,
 )
+
+
+class PossibleDuplicateFilter(admin.SimpleListFilter):
+    title = "possible duplicate"
+    parameter_name = "duplicate"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Looks like another creation"), ("no", "No look-alike")]
+
+    def queryset(self, request, queryset):
+        look_alikes = Creation.possible_duplicates.through.objects.filter(
+            from_creation=OuterRef("pk")
+        )
+        if self.value() == "yes":
+            return queryset.filter(Exists(look_alikes))
+        if self.value() == "no":
+            return queryset.exclude(Exists(look_alikes))
+        return queryset
 
 
 class ReportInline(admin.TabularInline):
@@ -48,7 +68,12 @@ class CreationAdmin(admin.ModelAdmin):
         "report_count",
     )
     list_display_links = ("preview", "title")
-    list_filter = ("status", "created_at", ("tags", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "status",
+        "created_at",
+        PossibleDuplicateFilter,
+        ("tags", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("title", "owner__username", "tags__name")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
@@ -60,14 +85,18 @@ class CreationAdmin(admin.ModelAdmin):
         "description",
         "alt_text",
         "tags",
+        "parts",
         "status",
+        "possible_duplicate_links",
         "owner",
         ("width", "height"),
         ("score_count", "creativity_avg", "uniqueness_avg", "rating"),
         ("created_at", "updated_at"),
     )
+    raw_id_fields = ("parts",)
     readonly_fields = (
         "large_preview",
+        "possible_duplicate_links",
         "owner",
         "width",
         "height",
@@ -110,6 +139,26 @@ class CreationAdmin(admin.ModelAdmin):
             creation.image.url,
             creation.thumbnail.url,
             creation.image_alt,
+        )
+
+    @admin.display(description="Possible duplicates")
+    def possible_duplicate_links(self, creation):
+        matches = creation.possible_duplicates.select_related("owner").order_by("created_at")
+        if not matches:
+            return "None found"
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">#{} “{}”</a> by {}, {}',
+            (
+                (
+                    reverse("admin:creations_creation_change", args=[match.pk]),
+                    match.pk,
+                    match.title,
+                    match.owner,
+                    match.created_at.date(),
+                )
+                for match in matches
+            ),
         )
 
     @admin.display(description="Open reports", ordering="open_report_total")
@@ -243,3 +292,19 @@ class TagAdmin(TaggitTagAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+@admin.register(PartCategory)
+class PartCategoryAdmin(admin.ModelAdmin):
+    list_display = ("id", "name")
+    search_fields = ("name",)
+
+
+@admin.register(Part)
+class PartAdmin(admin.ModelAdmin):
+    """The catalog comes from `manage.py import_parts`; the admin is for looking and fixing."""
+
+    list_display = ("part_num", "name", "category", "material")
+    list_filter = ("category",)
+    search_fields = ("part_num", "name")
+    list_select_related = ("category",)

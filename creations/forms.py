@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 
 from .images import ACCEPT_ATTRIBUTE, image_process
 from .models import Creation, Report
-from .selectors import SORTS, TRENDING_HELP
+from .selectors import MAX_PARTS, SORTS, TRENDING_HELP, part_numbers_parse
+from .services import parts_for
 from .tagging import tag_normalize, tags_parse
 
 
@@ -30,10 +31,37 @@ class TagsField(forms.CharField):
         return tags_parse(super().clean(value))
 
 
+class PartsField(forms.CharField):
+    """Comma-separated part numbers (or exact part names); cleans to a list of Part objects."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 1000)
+        kwargs.setdefault("label", "Featured parts")
+        kwargs.setdefault(
+            "help_text",
+            f"The element(s) used in a new way: part numbers as on Rebrickable, comma-separated, "
+            f"at most {MAX_PARTS}, e.g. “3820, 54200”. Look them up on the Parts page.",
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(getattr(part, "part_num", str(part)) for part in value)
+        return value
+
+    def clean(self, value):
+        try:
+            return parts_for(super().clean(value))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["parts"]) from error
+
+
 class CreationForm(forms.ModelForm):
     """Upload: the picture goes through the image pipeline while the form validates."""
 
     tags = TagsField()
+    parts = PartsField()
     image = forms.FileField(
         label="Photo",
         help_text="JPEG, PNG, WebP, GIF or HEIC, up to 10 MB and 40 megapixels. "
@@ -61,6 +89,7 @@ class CreationForm(forms.ModelForm):
 
 class CreationEditForm(forms.ModelForm):
     tags = TagsField()
+    parts = PartsField()
 
     class Meta:
         model = Creation
@@ -72,6 +101,7 @@ class CreationEditForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["tags"] = ", ".join(sorted(tag.name for tag in self.instance.tags.all()))
+            self.initial["parts"] = [part.part_num for part in self.instance.parts.all()]
 
     clean_title = CreationForm.clean_title
 
@@ -96,6 +126,7 @@ class GalleryFilterForm(forms.Form):
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
+        self.part_numbers = part_numbers_parse(data.getlist("part") if data else [])
         self.tag_names = []
         for raw in data.getlist("tag") if hasattr(data, "getlist") else []:
             try:
@@ -112,5 +143,6 @@ class GalleryFilterForm(forms.Form):
         return {
             "sort": cleaned.get("sort") or None,
             "tags": self.tag_names,
+            "parts": self.part_numbers,
             "query": cleaned.get("q", ""),
         }

@@ -8,6 +8,56 @@ from django.urls import reverse
 from taggit.managers import TaggableManager
 
 
+class PartCategory(models.Model):
+    """A category of the parts catalog, keyed by Rebrickable's category id."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "part categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartQuerySet(models.QuerySet):
+    def with_creation_count(self):
+        """Annotate how many published creations feature each part."""
+        return self.annotate(
+            creation_count=models.Count(
+                "creations",
+                filter=Q(creations__status=Creation.Status.PUBLISHED),
+                distinct=True,
+            )
+        )
+
+
+class Part(models.Model):
+    """A LEGO element, keyed by its part number as Rebrickable numbers it (3001: Brick 2 x 4)."""
+
+    part_num = models.CharField("part number", max_length=50, primary_key=True)
+    name = models.CharField(max_length=250)
+    category = models.ForeignKey(
+        PartCategory, on_delete=models.PROTECT, related_name="parts", null=True, blank=True
+    )
+    material = models.CharField(max_length=50, blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["part_num"]
+        indexes = [models.Index(fields=["name"], name="part_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.part_num} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("creations:part", kwargs={"part_num": self.part_num})
+
+
 class CreationQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Creation.Status.PUBLISHED)
@@ -23,7 +73,7 @@ class CreationQuerySet(models.QuerySet):
 
     def for_cards(self):
         """What a gallery card shows, in a fixed number of queries."""
-        return self.select_related("owner").prefetch_related("tags")
+        return self.select_related("owner").prefetch_related("tags", "parts")
 
 
 class Creation(models.Model):
@@ -46,6 +96,14 @@ class Creation(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     tags = TaggableManager(blank=True, help_text="Comma-separated, at most 10.")
+    parts = models.ManyToManyField(
+        Part, blank=True, related_name="creations", help_text="The featured parts, at most 10."
+    )
+    # A 128-bit difference hash of the picture (hex), for recognising re-uploads.
+    image_hash = models.CharField(max_length=32, blank=True, editable=False)
+    possible_duplicates = models.ManyToManyField(
+        "self", blank=True, symmetrical=True, help_text="Creations whose pictures look alike."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -164,3 +222,24 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} report on “{self.creation}”"
+
+
+class ImageHashBand(models.Model):
+    """One 8-bit slice of a creation's picture hash, indexed for finding look-alikes.
+
+    Two hashes within 15 bits of each other share at least one of their 16 bands exactly, so
+    looking up the bands finds every such candidate through the index.
+    """
+
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="hash_bands")
+    position = models.PositiveSmallIntegerField()
+    value = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["position", "value"], name="hashband_lookup_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["creation", "position"], name="hashband_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"band {self.position} = {self.value} of creation {self.creation_id}"

@@ -17,13 +17,13 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
 from scoring.models import Score
 
-from .models import Creation
+from .models import Creation, ImageHashBand, Part
 
 SORTS = {
     "newest": "Newest",
@@ -138,6 +138,7 @@ def gallery_creations(
     viewer,
     sort: str | None = None,
     tags: list[str] | None = None,
+    parts: list[str] | None = None,
     query: str = "",
     owner=None,
 ) -> QuerySet[Creation]:
@@ -147,6 +148,8 @@ def gallery_creations(
         creations = creations.filter(owner=owner)
     if tags:
         creations = creations_with_tags(creations, tags)
+    if parts:
+        creations = creations_with_parts(creations, parts)
     if query:
         creations = creations_matching(creations, query)
     return creations_sorted(creations, sort if sort in SORTS else DEFAULT_SORT)
@@ -187,3 +190,115 @@ def member_stats(*, member) -> dict:
         ).count(),
         "mean_rating": received.aggregate(mean=Avg("rating"))["mean"],
     }
+
+
+# Parts -------------------------------------------------------------------------------------
+
+MAX_PARTS = 10
+
+
+def part_numbers_parse(value) -> list[str]:
+    """Part numbers (or exact part names) from a comma-separated string or a list, in order."""
+    if value is None:
+        return []
+    pieces = (
+        value.split(",")
+        if isinstance(value, str)
+        else [piece for item in value for piece in str(item).split(",")]
+    )
+    numbers: list[str] = []
+    for piece in pieces:
+        piece = " ".join(piece.split())
+        if piece and piece not in numbers:
+            numbers.append(piece)
+    return numbers
+
+
+def parts_resolve(values: list[str]) -> tuple[list[Part], list[str]]:
+    """The parts named by number or, failing that, by exact name (any letter case); and the
+    values that matched nothing."""
+    lowered = {value.lower() for value in values}
+    by_number: dict[str, Part] = {}
+    by_name: dict[str, Part] = {}
+    candidates = (
+        Part.objects.annotate(number_lower=Lower("part_num"), name_lower=Lower("name"))
+        .filter(Q(number_lower__in=lowered) | Q(name_lower__in=lowered))
+        .order_by("part_num")
+    )
+    for part in candidates:
+        by_number[part.number_lower] = part
+        by_name.setdefault(part.name_lower, part)
+    found: list[Part] = []
+    unknown: list[str] = []
+    for value in values:
+        part = by_number.get(value.lower()) or by_name.get(value.lower())
+        if part is None:
+            unknown.append(value)
+        elif part not in found:
+            found.append(part)
+    return found, unknown
+
+
+def part_catalog(*, query: str = "") -> QuerySet[Part]:
+    """Parts with their featured counts, most featured first; `query` matches number or name."""
+    parts = Part.objects.with_creation_count().select_related("category")
+    query = " ".join(query.split())[:100]
+    if query:
+        every_word_in_name = Q()
+        for word in query.split():
+            every_word_in_name &= Q(name__icontains=word)
+        parts = parts.filter(Q(part_num__istartswith=query) | every_word_in_name)
+    return parts.order_by("-creation_count", "part_num")
+
+
+def creations_with_parts(creations: QuerySet[Creation], part_numbers: list[str]):
+    """Creations featuring every one of `part_numbers`."""
+    for number in part_numbers:
+        creations = creations.filter(
+            Exists(Creation.parts.through.objects.filter(creation=OuterRef("pk"), part=number))
+        )
+    return creations
+
+
+# Look-alike pictures ---------------------------------------------------------------------------
+
+HASH_BANDS = 16
+BAND_BITS = 8
+# Copies (resized, recompressed, slightly cropped) of a picture measured 0-14 bits away from it;
+# different demo pictures 19 or more.
+DUPLICATE_MAX_DISTANCE = 14
+# Band values from flat areas (all darker or all brighter) are shared by too many pictures to
+# narrow a lookup; they are not indexed.
+FLAT_BAND_VALUES = {0, (1 << BAND_BITS) - 1}
+
+
+def hash_bands(fingerprint: int) -> list[tuple[int, int]]:
+    """The (position, value) of each 8-bit band of a 128-bit fingerprint."""
+    mask = (1 << BAND_BITS) - 1
+    return [
+        (position, (fingerprint >> (BAND_BITS * (HASH_BANDS - 1 - position))) & mask)
+        for position in range(HASH_BANDS)
+    ]
+
+
+def similar_creations(*, fingerprint: int, exclude_pk=None) -> list[tuple[Creation, int]]:
+    """Creations whose pictures are within DUPLICATE_MAX_DISTANCE bits, closest first."""
+    condition = Q()
+    for position, value in hash_bands(fingerprint):
+        if value not in FLAT_BAND_VALUES:
+            condition |= Q(position=position, value=value)
+    if not condition:
+        return []
+    candidate_ids = ImageHashBand.objects.filter(condition).values("creation_id")
+    candidates = (
+        Creation.objects.filter(pk__in=candidate_ids)
+        .exclude(pk=exclude_pk)
+        .exclude(image_hash="")
+        .only("pk", "title", "status", "owner_id", "image_hash")
+    )
+    matches = []
+    for creation in candidates:
+        distance = (int(creation.image_hash, 16) ^ fingerprint).bit_count()
+        if distance <= DUPLICATE_MAX_DISTANCE:
+            matches.append((creation, distance))
+    return sorted(matches, key=lambda match: (match[1], match[0].pk))

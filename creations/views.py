@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from taggit.models import Tag
 
 from npu_site.ratelimit import rate_limited
@@ -13,42 +14,65 @@ from scoring.selectors import score_histogram, score_of
 
 from .caching import cache_anonymous_page
 from .forms import CreationEditForm, CreationForm, GalleryFilterForm, ReportForm
-from .models import Creation, Report
+from .models import Creation, Part, Report
 from .selectors import (
     SORTS,
     TRENDING_HELP,
     creation_for_detail,
     gallery_creations,
+    part_catalog,
     tag_cloud,
 )
 from .services import creation_create, creation_delete, creation_update, report_create
 
 
-def gallery_context(request, *, fixed_tag: str | None = None, owner=None) -> dict:
-    """Filters, sort and one page of creations for the gallery, tag and profile pages.
+def _removal_url(request, key: str, kept: list[str]) -> str:
+    remaining = request.GET.copy()
+    remaining.setlist(key, kept)
+    remaining.pop("page", None)
+    return f"{request.path}?{remaining.urlencode()}"
 
-    `fixed_tag` is the tag a tag page is about: always applied, never removable.
+
+def gallery_context(
+    request, *, fixed_tag: str | None = None, fixed_part: str | None = None, owner=None
+) -> dict:
+    """Filters, sort and one page of creations for the gallery, tag, part and profile pages.
+
+    `fixed_tag` and `fixed_part` are what a tag or part page is about: always applied, never
+    removable.
     """
     filters = GalleryFilterForm(request.GET)
     arguments = filters.filters()
     extra_tags = [name for name in arguments["tags"] if name != fixed_tag]
+    extra_parts = [number for number in arguments["parts"] if number != fixed_part]
     arguments["tags"] = [fixed_tag, *extra_tags] if fixed_tag else extra_tags
+    arguments["parts"] = [fixed_part, *extra_parts] if fixed_part else extra_parts
     creations = gallery_creations(viewer=request.user, owner=owner, **arguments)
     page = Paginator(creations, settings.NPU_GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     tag_filters = [{"name": fixed_tag, "remove_url": None}] if fixed_tag else []
-    for name in extra_tags:
-        remaining = request.GET.copy()
-        remaining.setlist("tag", [other for other in extra_tags if other != name])
-        remaining.pop("page", None)
-        tag_filters.append({"name": name, "remove_url": f"{request.path}?{remaining.urlencode()}"})
+    tag_filters += [
+        {
+            "name": name,
+            "remove_url": _removal_url(request, "tag", [t for t in extra_tags if t != name]),
+        }
+        for name in extra_tags
+    ]
+    part_filters = [
+        {
+            "name": number,
+            "remove_url": _removal_url(request, "part", [p for p in extra_parts if p != number]),
+        }
+        for number in extra_parts
+    ]
     return {
         "page": page,
         "tag_filters": tag_filters,
+        "part_filters": part_filters,
         "query": arguments["query"],
         "sort": arguments["sort"] or "newest",
         "sorts": SORTS,
         "trending_help": TRENDING_HELP,
-        "is_filtered": bool(extra_tags or arguments["query"]),
+        "is_filtered": bool(extra_tags or extra_parts or arguments["query"]),
         "active_tags": arguments["tags"],
         "reset_url": request.path,
     }
@@ -57,6 +81,21 @@ def gallery_context(request, *, fixed_tag: str | None = None, owner=None) -> dic
 @cache_anonymous_page
 def gallery(request):
     return render(request, "creations/creation_list.html", gallery_context(request))
+
+
+@cache_anonymous_page
+def part_list(request):
+    query = request.GET.get("q", "")
+    parts = part_catalog(query=query)
+    page = Paginator(parts, 48).get_page(request.GET.get("page"))
+    return render(request, "creations/part_list.html", {"page": page, "query": query})
+
+
+@cache_anonymous_page
+def part_detail(request, part_num):
+    part = get_object_or_404(Part.objects.select_related("category"), part_num=part_num)
+    context = gallery_context(request, fixed_part=part.part_num)
+    return render(request, "creations/part_detail.html", {**context, "part": part})
 
 
 @cache_anonymous_page
@@ -124,6 +163,16 @@ def creation_new(request):
         else:
             tags = ", ".join(form.cleaned_data["tags"]) or "none"
             messages.success(request, f"Your creation is published. Tags: {tags}.")
+            for match in creation.possible_duplicates.visible_to(request.user)[:3]:
+                messages.warning(
+                    request,
+                    format_html(
+                        'This looks like <a href="{}">“{}”</a>. If it is the same build, '
+                        "delete this copy; if not, nothing to do.",
+                        match.get_absolute_url(),
+                        match.title,
+                    ),
+                )
             return redirect(creation)
     return render(request, "creations/creation_form.html", {"form": form})
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import TokenView, UserViewSet
-from creations.api.views import CreationViewSet, TagViewSet
+from creations.api.views import CreationViewSet, PartViewSet, TagViewSet
 
 from . import views
 
@@ -16,6 +16,7 @@ admin.site.index_title = "Moderation"
 router = DefaultRouter()
 router.register("creations", CreationViewSet, basename="creation")
 router.register("tags", TagViewSet, basename="tag")
+router.register("parts", PartViewSet, basename="part")
 router.register("users", UserViewSet, basename="user")
 
 api_patterns = [

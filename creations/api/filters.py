@@ -9,7 +9,9 @@ from creations.selectors import (
     TRENDING_HELP,
     creations_matching,
     creations_sorted,
+    creations_with_parts,
     creations_with_tags,
+    part_numbers_parse,
 )
 from creations.tagging import tag_normalize
 
@@ -37,10 +39,28 @@ class TagNamesFilter(django_filters.Filter):
     field_class = TagNamesField
 
 
+class PartNumbersField(forms.Field):
+    """Repeated `part` parameters (or one comma-separated value)."""
+
+    widget = QueryArrayWidget
+
+    def to_python(self, value):
+        return part_numbers_parse(value or [])
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class PartNumbersFilter(django_filters.Filter):
+    field_class = PartNumbersField
+
+
 class CreationFilter(django_filters.FilterSet):
     tag = TagNamesFilter(
         method="filter_tags",
         help_text="Tag name; repeat the parameter for several tags, all of which must match.",
+    )
+    part = PartNumbersFilter(
+        method="filter_parts",
+        help_text="Part number; repeat the parameter for several parts, all of which must match.",
     )
     owner = django_filters.CharFilter(
         field_name="owner__username", help_text="The owner's username."
@@ -67,10 +87,13 @@ class CreationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Creation
-        fields = ["tag", "owner", "q", "min_rating", "ordering"]
+        fields = ["tag", "part", "owner", "q", "min_rating", "ordering"]
 
     def filter_tags(self, queryset, name, value):
         return creations_with_tags(queryset, value) if value else queryset
+
+    def filter_parts(self, queryset, name, value):
+        return creations_with_parts(queryset, value) if value else queryset
 
     def filter_text(self, queryset, name, value):
         return creations_matching(queryset, value)

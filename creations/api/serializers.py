@@ -3,7 +3,8 @@ from rest_framework import serializers
 from taggit.models import Tag
 
 from creations.images import image_process
-from creations.models import Creation, Report
+from creations.models import Creation, Part, Report
+from creations.services import parts_for
 from creations.tagging import tags_parse
 
 
@@ -33,6 +34,27 @@ class TagListField(serializers.ListField):
         return sorted(tag.name for tag in value.all())
 
 
+class PartListField(serializers.ListField):
+    """Part numbers in (a list, repeated form fields or one comma-separated string); out too."""
+
+    child = serializers.CharField(max_length=1000)
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        return [value] if isinstance(value, str) else value
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [data]
+        try:
+            return parts_for(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["parts"]) from error
+
+    def to_representation(self, value):
+        return [part.part_num for part in value.all()]
+
+
 class ImageUploadField(serializers.FileField):
     """A picture in, through the image pipeline; its absolute URL out."""
 
@@ -47,6 +69,9 @@ class ImageUploadField(serializers.FileField):
 class CreationSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:creation-detail")
     tags = TagListField(required=False, help_text="Tag names; at most 10.")
+    parts = PartListField(
+        required=False, help_text="Part numbers of the featured parts; at most 10."
+    )
     image = ImageUploadField(
         help_text="JPEG, PNG, WebP, GIF or HEIC, up to 10 MB and 40 megapixels. "
         "Only when creating: a creation's picture cannot be replaced."
@@ -68,6 +93,7 @@ class CreationSerializer(serializers.ModelSerializer):
             "description",
             "alt_text",
             "tags",
+            "parts",
             "image",
             "thumbnail",
             "width",
@@ -132,3 +158,14 @@ class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["name", "slug", "count"]
+
+
+class PartSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.name", default="", read_only=True)
+    creation_count = serializers.IntegerField(
+        read_only=True, help_text="Published creations featuring it."
+    )
+
+    class Meta:
+        model = Part
+        fields = ["part_num", "name", "category", "creation_count"]

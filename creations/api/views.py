@@ -13,8 +13,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
-from creations.models import Creation, Report
-from creations.selectors import tag_cloud
+from creations.models import Creation, Part, Report
+from creations.selectors import part_catalog, tag_cloud
 from creations.services import (
     creation_create,
     creation_delete,
@@ -28,7 +28,7 @@ from scoring.services import score_upsert, score_withdraw
 
 from .filters import CreationFilter
 from .permissions import IsOwnerOrModerator
-from .serializers import CreationSerializer, ReportSerializer, TagSerializer
+from .serializers import CreationSerializer, PartSerializer, ReportSerializer, TagSerializer
 
 CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
@@ -207,6 +207,38 @@ class CreationViewSet(viewsets.ModelViewSet):
             reporter=request.user, creation=creation, **serializer.validated_data
         )
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List parts",
+        description="The parts catalog with how many published creations feature each part, "
+        "most featured first.",
+        parameters=[
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description="Part number prefix or words of the name."
+            )
+        ],
+        responses={200: PartSerializer(many=True), **errors(404, 429)},
+    ),
+    retrieve=extend_schema(
+        summary="Get one part",
+        parameters=[OpenApiParameter("part_num", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={200: PartSerializer, **errors(404, 429)},
+    ),
+)
+class PartViewSet(viewsets.ReadOnlyModelViewSet):
+    """The parts catalog; filter creations by part with `GET /creations/?part=<part_num>`."""
+
+    serializer_class = PartSerializer
+    lookup_field = "part_num"
+    lookup_value_regex = r"[^/]+"
+    filter_backends = []
+
+    def get_queryset(self):
+        if self.action == "list":
+            return part_catalog(query=self.request.query_params.get("q", ""))
+        return Part.objects.with_creation_count().select_related("category")
 
 
 @extend_schema_view(

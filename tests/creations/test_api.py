@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from creations.models import Creation, Report
+from creations.models import Creation, Part, Report
 from scoring.models import Score
 from tests.factories import CreationFactory, ScoreFactory, UserFactory
 from tests.images import image_bytes
@@ -49,6 +49,8 @@ MATRIX = [
     ("my-score delete", "delete", "/api/v1/creations/{id}/my-score/", "scored", 401, 204, 403, 204),
     ("report", "post", "/api/v1/creations/{id}/reports/", {"reason": "spam"}, 401, 201, 403, 201),
     ("tags", "get", "/api/v1/tags/", None, 200, 200, 200, 200),
+    ("parts", "get", "/api/v1/parts/", None, 200, 200, 200, 200),
+    ("part", "get", "/api/v1/parts/3001/", None, 200, 200, 200, 200),
     ("user", "get", "/api/v1/users/owner/", None, 200, 200, 200, 200),
     ("me", "get", "/api/v1/users/me/", None, 401, 200, 200, 200),
     ("me patch", "patch", "/api/v1/users/me/", {"bio": "Hi"}, 401, 200, 200, 200),
@@ -62,6 +64,7 @@ MATRIX = [
 def test_permission_matrix(row, role, actors, owner):
     name, method, path, body, *expected = row
     user = actors[role]
+    Part.objects.create(part_num="3001", name="Brick 2 x 4")
     creation = CreationFactory(owner=owner)
     hidden = CreationFactory(owner=owner, status=Creation.Status.HIDDEN)
     client = client_for(user)
@@ -97,6 +100,7 @@ CREATION_FIELDS = {
     "description",
     "alt_text",
     "tags",
+    "parts",
     "image",
     "thumbnail",
     "width",
@@ -504,6 +508,8 @@ def test_schema_documents_every_operation():
         ("DELETE", "/api/v1/creations/{id}/my-score/"),
         ("POST", "/api/v1/creations/{id}/reports/"),
         ("GET", "/api/v1/tags/"),
+        ("GET", "/api/v1/parts/"),
+        ("GET", "/api/v1/parts/{part_num}/"),
         ("GET", "/api/v1/users/{username}/"),
         ("GET", "/api/v1/users/me/"),
         ("PATCH", "/api/v1/users/me/"),
@@ -515,7 +521,16 @@ def test_schema_documents_every_operation():
     list_parameters = {
         p["name"] for p in schema["paths"]["/api/v1/creations/"]["get"]["parameters"]
     }
-    assert {"tag", "owner", "q", "min_rating", "ordering", "page", "page_size"} <= list_parameters
+    assert {
+        "tag",
+        "part",
+        "owner",
+        "q",
+        "min_rating",
+        "ordering",
+        "page",
+        "page_size",
+    } <= list_parameters
 
 
 def test_swagger_ui_loads_its_assets_locally():

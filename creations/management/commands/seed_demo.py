@@ -1,21 +1,27 @@
+import json
 import random
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import user_set_moderator
 from creations.demo_images import draw_creation
-from creations.models import Creation
+from creations.models import Creation, Part
 from creations.services import creation_create, report_create
 from scoring.models import Score
 from scoring.services import score_upsert
 
 DEMO_PASSWORD = "brick-by-brick"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# Which catalog parts each part-like demo tag stands for.
+TAG_PARTS = json.loads((FIXTURES / "demo_tag_parts.json").read_text())
 
 # (username, display name, bio); the first one moderates.
 MEMBERS = [
@@ -94,6 +100,7 @@ def creation_plan(index: int) -> dict:
         ),
         "alt_text": f"A {theme} model in which a {part} is used as the {use}.",
         "tags": [part, theme, *extra_parts],
+        "parts": [number for tag in [part, *extra_parts] for number in TAG_PARTS.get(tag, [])[:1]],
         "owner": MEMBERS[(index * 5 + 1) % len(MEMBERS)][0],
         "hidden": index % HIDDEN_EVERY == HIDDEN_EVERY - 1,
         "days_ago": rng.uniform(0, 120),
@@ -121,6 +128,7 @@ class Command(BaseCommand):
                 "Demo accounts have a public password; refusing with DJANGO_DEBUG off. "
                 "Use --force to load them anyway."
             )
+        self.seed_parts()
         members = self.seed_members()
         created = 0
         for index in range(CREATION_COUNT):
@@ -138,6 +146,18 @@ class Command(BaseCommand):
         moderator = MEMBERS[0][0]
         self.stdout.write(f"  {moderator:<8} moderator: can open /admin/")
         self.stdout.write("  " + ", ".join(username for username, _, _ in MEMBERS[1:]))
+
+    def seed_parts(self) -> None:
+        if Part.objects.filter(part_num__in=[n for ns in TAG_PARTS.values() for n in ns]).count():
+            self.stdout.write(f"  parts: {Part.objects.count()} in the catalog already")
+            return
+        call_command(
+            "import_parts",
+            str(FIXTURES / "parts.csv"),
+            categories=str(FIXTURES / "part_categories.csv"),
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
 
     def seed_members(self) -> dict:
         User = get_user_model()
@@ -176,6 +196,7 @@ class Command(BaseCommand):
                     description=plan["description"],
                     alt_text=plan["alt_text"],
                     tags=plan["tags"],
+                    parts=plan["parts"],
                     image=picture,
                     status=Creation.Status.HIDDEN if plan["hidden"] else Creation.Status.PUBLISHED,
                 )
