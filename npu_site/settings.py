@@ -175,7 +175,7 @@ USE_TZ = True
 
 # Static files: hashed and compressed by whitenoise, served by the web process.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Storage

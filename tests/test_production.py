@@ -51,6 +51,7 @@ def production_env(tmp_path, **extra) -> dict:
         "DJANGO_SECURE_COOKIES": "0",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
         "MEDIA_ROOT": str(tmp_path / "media"),
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         "REDIS_URL": REDIS_TEST_URL,
         "RATELIMIT_ENABLE": "1",
         "WEB_CONCURRENCY": "1",
@@ -93,6 +94,8 @@ def two_web_processes(tmp_path):
     env = production_env(tmp_path, DJANGO_SUPERUSER_PASSWORD="shared-brick-password")
     for command in (
         ["migrate", "--noinput", "-v0"],
+        # Production mode serves hashed static files: they must be collected first.
+        ["collectstatic", "--noinput", "-v0"],
         ["createsuperuser", "--noinput", "--username", "sharer", "--email", "s@example.com"],
     ):
         subprocess.run(
