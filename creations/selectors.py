@@ -289,16 +289,23 @@ def similar_creations(*, fingerprint: int, exclude_pk=None) -> list[tuple[Creati
             condition |= Q(position=position, value=value)
     if not condition:
         return []
-    candidate_ids = ImageHashBand.objects.filter(condition).values("creation_id")
+    # One indexed query returns each candidate's id and hash; the distance is a popcount here.
     candidates = (
-        Creation.objects.filter(pk__in=candidate_ids)
-        .exclude(pk=exclude_pk)
-        .exclude(image_hash="")
-        .only("pk", "title", "status", "owner_id", "image_hash")
+        ImageHashBand.objects.filter(condition)
+        .exclude(creation_id=exclude_pk)
+        .values_list("creation_id", "creation__image_hash")
     )
-    matches = []
-    for creation in candidates:
-        distance = (int(creation.image_hash, 16) ^ fingerprint).bit_count()
-        if distance <= DUPLICATE_MAX_DISTANCE:
-            matches.append((creation, distance))
+    distances: dict[int, int] = {}
+    for creation_id, image_hash in candidates:
+        if image_hash and creation_id not in distances:
+            distances[creation_id] = (int(image_hash, 16) ^ fingerprint).bit_count()
+    close = {
+        pk: distance for pk, distance in distances.items() if distance <= DUPLICATE_MAX_DISTANCE
+    }
+    matches = [
+        (creation, close[creation.pk])
+        for creation in Creation.objects.filter(pk__in=close).only(
+            "pk", "title", "status", "owner_id", "image_hash"
+        )
+    ]
     return sorted(matches, key=lambda match: (match[1], match[0].pk))

@@ -37,6 +37,9 @@ def test_seed_demo_builds_a_living_site_and_is_idempotent(capsys, media_files):
     assert Creation.objects.exclude(rating=None).count() > 40
     assert len({rating for _, _, rating in first["creations"]}) > 10  # a spread, not one value
     assert first["reports"] == 1
+    # Every demo creation features catalog parts, and no two demo pictures look alike.
+    assert Creation.parts.through.objects.count() >= 60
+    assert Creation.possible_duplicates.through.objects.count() == 0
     moderator = User.objects.get(username=MEMBERS[0][0])
     assert moderator.is_moderator and moderator.check_password(DEMO_PASSWORD)
     assert "creations: 60/60" in output and DEMO_PASSWORD in output
