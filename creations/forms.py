@@ -126,7 +126,10 @@ class GalleryFilterForm(forms.Form):
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
-        self.part_numbers = part_numbers_parse(data.getlist("part") if data else [])
+        try:
+            self.part_numbers = part_numbers_parse(data.getlist("part") if data else [])
+        except ValidationError:
+            self.part_numbers = []  # an unusable part number in a URL filters nothing
         self.tag_names = []
         for raw in data.getlist("tag") if hasattr(data, "getlist") else []:
             try:

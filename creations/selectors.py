@@ -1,9 +1,11 @@
 """Reads for creation pages and endpoints, built from CreationQuerySet methods."""
 
+import unicodedata
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -100,7 +102,7 @@ def creations_matching(creations: QuerySet[Creation], query: str) -> QuerySet[Cr
     On PostgreSQL, full-text search with the English dictionary (served by the GIN index
     made in migration 0002); elsewhere every word must appear somewhere, case-insensitively.
     """
-    query = " ".join(query.split())[:200]
+    query = search_text(query)
     if not query:
         return creations
     content_type = ContentType.objects.get_for_model(Creation)
@@ -198,7 +200,10 @@ MAX_PARTS = 10
 
 
 def part_numbers_parse(value) -> list[str]:
-    """Part numbers (or exact part names) from a comma-separated string or a list, in order."""
+    """Part numbers (or exact part names) from a comma-separated string or a list, in order.
+
+    Raises ValidationError for control characters, which no part number or name contains.
+    """
     if value is None:
         return []
     pieces = (
@@ -209,8 +214,10 @@ def part_numbers_parse(value) -> list[str]:
     numbers: list[str] = []
     for piece in pieces:
         piece = " ".join(piece.split())
+        if any(unicodedata.category(character).startswith("C") for character in piece):
+            raise ValidationError("Part numbers cannot contain control characters.")
         if piece and piece not in numbers:
-            numbers.append(piece)
+            numbers.append(piece[:250])
     return numbers
 
 
@@ -239,10 +246,16 @@ def parts_resolve(values: list[str]) -> tuple[list[Part], list[str]]:
     return found, unknown
 
 
+def search_text(text: str, limit: int = 200) -> str:
+    """A search box's text made safe to query with: no control characters, single spaces."""
+    kept = "".join(c for c in str(text) if not unicodedata.category(c).startswith("C"))
+    return " ".join(kept.split())[:limit]
+
+
 def part_catalog(*, query: str = "") -> QuerySet[Part]:
     """Parts with their featured counts, most featured first; `query` matches number or name."""
     parts = Part.objects.with_creation_count().select_related("category")
-    query = " ".join(query.split())[:100]
+    query = search_text(query, 100)
     if query:
         every_word_in_name = Q()
         for word in query.split():

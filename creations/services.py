@@ -36,7 +36,11 @@ def parts_for(value) -> list[Part]:
     if value and all(isinstance(item, Part) for item in value):
         parts = list(dict.fromkeys(value))
     else:
-        parts, unknown = parts_resolve(part_numbers_parse(value))
+        try:
+            numbers = part_numbers_parse(value)
+        except ValidationError as error:
+            raise ValidationError({"parts": error.messages}) from error
+        parts, unknown = parts_resolve(numbers)
         if unknown:
             raise ValidationError(
                 {

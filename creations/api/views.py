@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 
 from creations.models import Creation, Part, Report
-from creations.selectors import part_catalog, tag_cloud
+from creations.selectors import part_catalog, search_text, tag_cloud
 from creations.services import (
     creation_create,
     creation_delete,
@@ -259,7 +259,7 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         tags = tag_cloud()
-        prefix = " ".join(self.request.query_params.get("q", "").split()).lower()
+        prefix = search_text(self.request.query_params.get("q", ""), 50).lower()
         if prefix:
             tags = tags.filter(Q(name__istartswith=prefix))
         return tags

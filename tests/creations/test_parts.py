@@ -377,3 +377,24 @@ def test_moderators_see_possible_duplicates_and_can_filter_them(client, owner, m
     assert f"#{original.pk} “First”" in page
     flagged = client.get(reverse("admin:creations_creation_changelist"), {"duplicate": "yes"})
     assert sorted(c.title for c in flagged.context["cl"].result_list) == ["Copy", "First"]
+
+
+@pytest.mark.parametrize("value", ["30\x0001", "a\x07b"])
+def test_control_characters_in_part_filters_are_refused_not_a_crash(client, catalog, value):
+    response = APIClient().get("/api/v1/creations/", {"part": ["3001", value]})
+    assert response.status_code == 400 and "part" in response.json()
+    assert client.get("/", {"part": value}).status_code == 200
+    api = APIClient()
+    api.force_authenticate(UserFactory())
+    upload = api.post(
+        "/api/v1/creations/",
+        {"title": "x", "parts": value, "image": SimpleUploadedFile("p.jpg", draw_creation(1))},
+        format="multipart",
+    )
+    assert upload.status_code == 400 and "parts" in upload.json()
+
+
+def test_searches_with_control_characters_do_not_crash(client, catalog):
+    assert client.get("/parts/", {"q": "min\x00ifig"}).status_code == 200
+    assert APIClient().get("/api/v1/parts/", {"q": "\x009"}).status_code == 200
+    assert APIClient().get("/api/v1/tags/", {"q": "ca\x00"}).status_code == 200
