@@ -26,6 +26,7 @@ from taggit.models import Tag, TaggedItem
 from scoring.models import Score
 
 from .models import Creation, ImageHashBand, Part
+from .tagging import comma_separated
 
 SORTS = {
     "newest": "Newest",
@@ -204,15 +205,8 @@ def part_numbers_parse(value) -> list[str]:
 
     Raises ValidationError for control characters, which no part number or name contains.
     """
-    if value is None:
-        return []
-    pieces = (
-        value.split(",")
-        if isinstance(value, str)
-        else [piece for item in value for piece in str(item).split(",")]
-    )
     numbers: list[str] = []
-    for piece in pieces:
+    for piece in comma_separated(value):
         piece = " ".join(piece.split())
         if any(unicodedata.category(character).startswith("C") for character in piece):
             raise ValidationError("Part numbers cannot contain control characters.")

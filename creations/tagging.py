@@ -36,21 +36,26 @@ def tag_normalize(name: str) -> str:
     return normalized
 
 
+def comma_separated(value: str | Iterable[str] | None) -> list[str]:
+    """The pieces of a comma-separated string, or of a list whose items may hold commas.
+
+    Tags and featured parts arrive either way: typed in one form field, or repeated in a query
+    string, a multipart upload or a JSON list.
+    """
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    return [piece for item in items for piece in str(item).split(",")]
+
+
 def tags_parse(value: str | Iterable[str] | None) -> list[str]:
     """Turn a comma-separated string or a list of strings into normalised, distinct tags.
 
     Blank entries (a trailing comma, say) are skipped; more than NPU_MAX_TAGS distinct tags
     is an error.
     """
-    if value is None:
-        return []
-    pieces = (
-        value.split(",")
-        if isinstance(value, str)
-        else [piece for item in value for piece in str(item).split(",")]
-    )
     tags: list[str] = []
-    for piece in pieces:
+    for piece in comma_separated(value):
         if not piece.strip():
             continue
         tag = tag_normalize(piece)

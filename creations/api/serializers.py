@@ -13,8 +13,12 @@ class OwnerSerializer(serializers.Serializer):
     display_name = serializers.CharField(read_only=True)
 
 
-class TagListField(serializers.ListField):
-    """Tags in: a list, repeated form fields or one comma-separated string. Out: names."""
+class CommaSeparatedListField(serializers.ListField):
+    """A list in: a JSON list, repeated form fields or one comma-separated string.
+
+    Subclasses give `parser` (pieces in, validated value out, Django's ValidationError on bad
+    input) and say how the stored value is shown.
+    """
 
     child = serializers.CharField(allow_blank=True, max_length=1000)
 
@@ -26,30 +30,27 @@ class TagListField(serializers.ListField):
         if isinstance(data, str):
             data = [data]
         try:
-            return tags_parse(super().to_internal_value(data))
+            return self.parser(super().to_internal_value(data))
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages) from error
+            messages = (
+                error.message_dict.get(self.field_name) if hasattr(error, "error_dict") else None
+            )
+            raise serializers.ValidationError(messages or error.messages) from error
+
+
+class TagListField(CommaSeparatedListField):
+    """Tag names in, normalised; names out."""
+
+    parser = staticmethod(tags_parse)
 
     def to_representation(self, value):
         return sorted(tag.name for tag in value.all())
 
 
-class PartListField(serializers.ListField):
-    """Part numbers in (a list, repeated form fields or one comma-separated string); out too."""
+class PartListField(CommaSeparatedListField):
+    """Part numbers in, resolved to parts (unknown ones are an error); part numbers out."""
 
-    child = serializers.CharField(max_length=1000)
-
-    def get_value(self, dictionary):
-        value = super().get_value(dictionary)
-        return [value] if isinstance(value, str) else value
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = [data]
-        try:
-            return parts_for(super().to_internal_value(data))
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict["parts"]) from error
+    parser = staticmethod(parts_for)
 
     def to_representation(self, value):
         return [part.part_num for part in value.all()]
