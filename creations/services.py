@@ -58,9 +58,7 @@ def parts_for(value) -> list[Part]:
 
 
 def _index_fingerprint(creation: Creation, fingerprint: int) -> None:
-    """Store the picture's hash and its bands, and link look-alike earlier creations."""
-    creation.image_hash = f"{fingerprint:032x}"
-    creation.save(update_fields=["image_hash"])
+    """Index the saved creation's picture hash by band, and link look-alike creations."""
     ImageHashBand.objects.bulk_create(
         ImageHashBand(creation=creation, position=position, value=value)
         for position, value in hash_bands(fingerprint)
@@ -95,6 +93,7 @@ def creation_create(
         status=status,
         width=processed.width,
         height=processed.height,
+        image_hash=f"{processed.fingerprint:032x}",
     )
     creation.full_clean(exclude=["image", "thumbnail"])
     image_name, thumbnail_name = image_store(processed)
