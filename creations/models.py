@@ -73,7 +73,7 @@ class CreationQuerySet(models.QuerySet):
 
     def for_cards(self):
         """What a gallery card shows, in a fixed number of queries."""
-        return self.select_related("owner").prefetch_related("tags", "parts")
+        return self.select_related("owner").prefetch_related("tags")
 
 
 class Creation(models.Model):

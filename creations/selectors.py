@@ -160,7 +160,7 @@ def gallery_creations(
 
 def creation_for_detail(*, viewer, pk: int) -> Creation:
     """One creation as `viewer` may see it; raises Creation.DoesNotExist otherwise."""
-    return Creation.objects.visible_to(viewer).for_cards().get(pk=pk)
+    return Creation.objects.visible_to(viewer).for_cards().prefetch_related("parts").get(pk=pk)
 
 
 def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
@@ -185,13 +185,15 @@ def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
 
 def member_stats(*, member) -> dict:
     """A member's public numbers: published creations, scores given, mean rating received."""
-    received = Creation.objects.published().filter(owner=member, score_count__gt=0)
+    # Avg skips the null ratings of unscored creations.
+    published = Creation.objects.published().filter(owner=member)
+    numbers = published.aggregate(creation_count=Count("pk"), mean_rating=Avg("rating"))
     return {
-        "creation_count": Creation.objects.published().filter(owner=member).count(),
+        "creation_count": numbers["creation_count"],
         "scores_given": Score.objects.filter(
             user=member, creation__status=Creation.Status.PUBLISHED
         ).count(),
-        "mean_rating": received.aggregate(mean=Avg("rating"))["mean"],
+        "mean_rating": numbers["mean_rating"],
     }
 
 

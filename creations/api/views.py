@@ -81,6 +81,7 @@ class CreationViewSet(viewsets.ModelViewSet):
         return (
             Creation.objects.visible_to(self.request.user)
             .for_cards()
+            .prefetch_related("parts")
             .order_by("-created_at", "-id")
         )
 
