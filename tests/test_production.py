@@ -5,10 +5,8 @@ import json
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,6 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 import yaml
+
+from tests.servers import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -29,12 +29,6 @@ def redis_available() -> bool:
         return redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def production_env(tmp_path, **extra) -> dict:
@@ -115,16 +109,8 @@ def two_web_processes(tmp_path):
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for url in urls:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/healthz", timeout=1)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"gunicorn at {url} did not start") from None
-                    time.sleep(0.2)
+        for url, process in zip(urls, processes, strict=True):
+            wait_until_answering(f"{url}/healthz", process)
         yield urls
     finally:
         for process in processes:

@@ -2,10 +2,8 @@
 
 import io
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -19,16 +17,11 @@ from rest_framework.test import APIClient
 
 from creations.models import Creation
 from tests.creations.test_images import jpeg_with_gps_and_orientation
+from tests.servers import free_port, wait_until_answering
 
 BUCKET = "npu-test-media"
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")
 KEY_PATTERN = r"creations/\d{4}/\d{2}/[0-9a-f]{32}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +34,7 @@ def s3_endpoint():
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.2)
+        wait_until_answering(f"{endpoint}/moto-api/", process)
         yield endpoint
     finally:
         process.terminate()
