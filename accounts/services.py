@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from creations.caching import listings_changed
+from npu_site.caching import listings_changed
 
 from .models import MODERATORS_GROUP, User
 

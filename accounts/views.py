@@ -8,9 +8,9 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from creations.caching import cache_anonymous_page
-from creations.selectors import member_stats
-from creations.views import gallery_context
+from creations.gallery import gallery_context
+from creations.selectors import member_creation_stats
+from npu_site.caching import cache_anonymous_page
 from npu_site.ratelimit import rate_limited, username_key
 
 from .forms import LoginForm, ProfileForm, SignupForm
@@ -39,7 +39,8 @@ def profile(request, username):
     return render(
         request,
         "accounts/profile.html",
-        {**context, "member": member, "stats": member_stats(member=member)},
+        {**context, "member": member, "stats": member_creation_stats(member=member)},
+        status=context["status"],
     )
 
 

@@ -24,9 +24,9 @@ django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from creations.demo_images import draw_creation  # noqa: E402
 from creations.images import image_process  # noqa: E402
 from creations.selectors import DUPLICATE_MAX_DISTANCE  # noqa: E402
+from demo.pictures import draw_creation  # noqa: E402
 
 
 def fingerprint(image: Image.Image, fmt: str = "JPEG", **options) -> int:

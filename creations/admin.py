@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -10,15 +10,30 @@ from django.utils.safestring import mark_safe
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from .caching import listings_changed
-from .models import Creation, Part, PartCategory, Report
+from .models import Creation
 from .services import (
     creation_delete,
     creation_set_status,
-    report_reopen,
-    report_resolve,
+    creation_update,
+    parts_for,
     tag_merge,
+    tag_update,
+    tags_delete,
 )
+from .tagging import tags_parse
+
+
+class CreationAdminForm(forms.ModelForm):
+    """Checks tags and parts with the services' own rules, so errors show on the fields."""
+
+    def clean_tags(self):
+        return tags_parse(self.cleaned_data.get("tags") or [])
+
+    def clean_parts(self):
+        try:
+            return parts_for(list(self.cleaned_data.get("parts") or []))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["parts"]) from error
 
 
 class PossibleDuplicateFilter(admin.SimpleListFilter):
@@ -39,19 +54,6 @@ class PossibleDuplicateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReportInline(admin.TabularInline):
-    model = Report
-    fk_name = "creation"
-    extra = 0
-    can_delete = False
-    fields = ("reason", "note", "reporter", "status", "created_at", "resolved_by")
-    readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Creation)
 class CreationAdmin(admin.ModelAdmin):
     """Moderators review, edit, hide and publish creations; members upload them on the site."""
@@ -64,8 +66,6 @@ class CreationAdmin(admin.ModelAdmin):
         "created_at",
         "rating",
         "score_count",
-        "open_reports",
-        "report_count",
     )
     list_display_links = ("preview", "title")
     list_filter = (
@@ -78,7 +78,6 @@ class CreationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
     actions = ("hide_selected", "publish_selected")
-    inlines = (ReportInline,)
     fields = (
         "large_preview",
         "title",
@@ -107,18 +106,6 @@ class CreationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                report_total=Count("reports", distinct=True),
-                open_report_total=Count(
-                    "reports", filter=Q(reports__status=Report.Status.OPEN), distinct=True
-                ),
-            )
-        )
 
     def has_add_permission(self, request):
         # Uploads go through the site's image pipeline, not through the admin.
@@ -161,14 +148,6 @@ class CreationAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.display(description="Open reports", ordering="open_report_total")
-    def open_reports(self, creation):
-        return creation.open_report_total
-
-    @admin.display(description="Reports", ordering="report_total")
-    def report_count(self, creation):
-        return creation.report_total
-
     @admin.action(description="Hide selected creations", permissions=["change"])
     def hide_selected(self, request, queryset):
         changed = creation_set_status(creations=queryset, status=Creation.Status.HIDDEN)
@@ -179,9 +158,28 @@ class CreationAdmin(admin.ModelAdmin):
         changed = creation_set_status(creations=queryset, status=Creation.Status.PUBLISHED)
         self.message_user(request, f"Published {changed} creation(s).", messages.SUCCESS)
 
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs.setdefault("form", CreationAdminForm)
+        return super().get_form(request, obj, **kwargs)
+
+    # Saving goes through creation_update, like the pages and the API: the same rules (at most
+    # ten tags and parts, normalised tags) and the same cache invalidation.
+    def save_model(self, request, obj, form, change):
+        creation_update(
+            creation=obj,
+            tags=form.cleaned_data.get("tags"),
+            parts=form.cleaned_data.get("parts"),
+            **{
+                name: form.cleaned_data[name]
+                for name in ("title", "description", "alt_text", "status")
+                if name in form.cleaned_data
+            },
+        )
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        listings_changed()
+        # Tags and parts were saved by creation_update; only inlines are left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
         creation_delete(creation=obj)
@@ -189,38 +187,6 @@ class CreationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for creation in queryset:
             creation_delete(creation=creation)
-
-
-@admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    list_display = ("creation", "reason", "reporter", "status", "created_at", "resolved_by")
-    list_filter = ("status", "reason", "created_at")
-    search_fields = ("creation__title", "reporter__username", "note")
-    list_select_related = ("creation", "reporter", "resolved_by")
-    actions = ("resolve_selected", "reopen_selected")
-    readonly_fields = (
-        "creation",
-        "reporter",
-        "reason",
-        "note",
-        "status",
-        "created_at",
-        "resolved_at",
-        "resolved_by",
-    )
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Mark selected reports resolved", permissions=["change"])
-    def resolve_selected(self, request, queryset):
-        changed = report_resolve(reports=queryset, moderator=request.user)
-        self.message_user(request, f"Resolved {changed} report(s).", messages.SUCCESS)
-
-    @admin.action(description="Reopen selected reports", permissions=["change"])
-    def reopen_selected(self, request, queryset):
-        changed = report_reopen(reports=queryset)
-        self.message_user(request, f"Reopened {changed} report(s).", messages.SUCCESS)
 
 
 class TagMergeForm(forms.Form):
@@ -248,16 +214,13 @@ class TagAdmin(TaggitTagAdmin):
         return super().get_queryset(request).annotate(item_count=Count("taggit_taggeditem_items"))
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        listings_changed()
+        tag_update(tag=obj, name=form.cleaned_data["name"], slug=form.cleaned_data["slug"])
 
     def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        listings_changed()
+        tags_delete(tags=[obj])
 
     def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        listings_changed()
+        tags_delete(tags=queryset)
 
     @admin.display(description="Creations", ordering="item_count")
     def creation_count(self, tag):
@@ -292,19 +255,3 @@ class TagAdmin(TaggitTagAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
-
-
-@admin.register(PartCategory)
-class PartCategoryAdmin(admin.ModelAdmin):
-    list_display = ("id", "name")
-    search_fields = ("name",)
-
-
-@admin.register(Part)
-class PartAdmin(admin.ModelAdmin):
-    """The catalog comes from `manage.py import_parts`; the admin is for looking and fixing."""
-
-    list_display = ("part_num", "name", "category", "material")
-    list_filter = ("category",)
-    search_fields = ("part_num", "name")
-    list_select_related = ("category",)

@@ -3,10 +3,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .images import ACCEPT_ATTRIBUTE, image_process
-from .models import Creation, Report
-from .selectors import MAX_PARTS, SORTS, TRENDING_HELP, part_numbers_parse
+from .models import Creation
 from .services import parts_for
-from .tagging import tag_normalize, tags_parse
+from .tagging import tags_parse
 
 
 class TagsField(forms.CharField):
@@ -40,8 +39,9 @@ class PartsField(forms.CharField):
         kwargs.setdefault("label", "Featured parts")
         kwargs.setdefault(
             "help_text",
-            f"The element(s) used in a new way: part numbers as on Rebrickable, comma-separated, "
-            f"at most {MAX_PARTS}, e.g. “3820, 54200”. Look them up on the Parts page.",
+            "The element(s) used in a new way: part numbers as on Rebrickable, comma-separated, "
+            f"at most {settings.NPU_MAX_PARTS}, e.g. “3820, 54200”. "
+            "Look them up on the Parts page.",
         )
         super().__init__(**kwargs)
 
@@ -104,48 +104,3 @@ class CreationEditForm(forms.ModelForm):
             self.initial["parts"] = [part.part_num for part in self.instance.parts.all()]
 
     clean_title = CreationForm.clean_title
-
-
-class ReportForm(forms.ModelForm):
-    class Meta:
-        model = Report
-        fields = ("reason", "note")
-        widgets = {
-            "reason": forms.RadioSelect,
-            "note": forms.Textarea(attrs={"rows": 3}),
-        }
-        labels = {"note": "Anything the moderators should know (optional)"}
-
-
-class GalleryFilterForm(forms.Form):
-    """The gallery's query string: sort, tags (all must match), text search and page."""
-
-    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False, help_text=TRENDING_HELP)
-    tag = forms.CharField(required=False)
-    q = forms.CharField(required=False, max_length=200, label="Search")
-
-    def __init__(self, data, **kwargs):
-        super().__init__(data, **kwargs)
-        try:
-            self.part_numbers = part_numbers_parse(data.getlist("part") if data else [])
-        except ValidationError:
-            self.part_numbers = []  # an unusable part number in a URL filters nothing
-        self.tag_names = []
-        for raw in data.getlist("tag") if hasattr(data, "getlist") else []:
-            try:
-                name = tag_normalize(raw)
-            except ValidationError:
-                continue  # an unusable tag in a URL filters nothing rather than failing
-            if name not in self.tag_names:
-                self.tag_names.append(name)
-
-    def filters(self) -> dict:
-        """Keyword arguments for `gallery_creations`; invalid values fall back to defaults."""
-        self.is_valid()
-        cleaned = getattr(self, "cleaned_data", {})
-        return {
-            "sort": cleaned.get("sort") or None,
-            "tags": self.tag_names,
-            "parts": self.part_numbers,
-            "query": cleaned.get("q", ""),
-        }

@@ -186,7 +186,6 @@ def image_process(upload) -> ProcessedImage:
 
 
 FINGERPRINT_SIDE = 8
-FINGERPRINT_BITS = 2 * FINGERPRINT_SIDE * FINGERPRINT_SIDE  # 128
 
 
 def image_fingerprint(image: Image.Image) -> int:

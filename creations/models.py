@@ -1,64 +1,68 @@
+from datetime import timedelta
+
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.validators import MinLengthValidator
-from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length
+from django.db import connections, models
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Value,
+)
+from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
+from django.utils import timezone
 from taggit.managers import TaggableManager
+from taggit.models import TaggedItem
+
+from npu_site.text import search_text
+
+SORTS = {
+    "newest": "Newest",
+    "top": "Top rated",
+    "trending": "Trending",
+    "most_scored": "Most scored",
+}
+DEFAULT_SORT = "newest"
+# `top`: a Bayesian average that treats every creation as if it also had this many scores at
+# the site-wide mean, so one 5/5 score does not outrank fifty 4.8s.
+TOP_PRIOR_WEIGHT = 5
+# `trending`: scores received in this window count; older ones do not.
+TRENDING_WINDOW = timedelta(days=7)
+TRENDING_HELP = (
+    "Trending ranks creations by how many scores they received in the last 7 days, "
+    "then by their rating."
+)
+SITE_MEAN_CACHE_KEY = "npu:site-mean-rating"
 
 
-class PartCategory(models.Model):
-    """A category of the parts catalog, keyed by Rebrickable's category id."""
-
-    id = models.PositiveIntegerField(primary_key=True)
-    name = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "part categories"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class PartQuerySet(models.QuerySet):
-    def with_creation_count(self):
-        """Annotate how many published creations feature each part."""
-        return self.annotate(
-            creation_count=models.Count(
-                "creations",
-                filter=Q(creations__status=Creation.Status.PUBLISHED),
-                distinct=True,
+def site_mean_rating() -> float:
+    """The mean rating of scored, published creations: the prior for `top`. Cached briefly."""
+    mean = cache.get(SITE_MEAN_CACHE_KEY)
+    if mean is None:
+        mean = (
+            (
+                Creation.objects.published()
+                .filter(score_count__gt=0)
+                .aggregate(mean=Avg("rating"))["mean"]
             )
+            or 3.0
         )
-
-
-class Part(models.Model):
-    """A LEGO element, keyed by its part number as Rebrickable numbers it (3001: Brick 2 x 4)."""
-
-    part_num = models.CharField("part number", max_length=50, primary_key=True)
-    name = models.CharField(max_length=250)
-    category = models.ForeignKey(
-        PartCategory, on_delete=models.PROTECT, related_name="parts", null=True, blank=True
-    )
-    material = models.CharField(max_length=50, blank=True)
-    image_url = models.URLField(max_length=500, blank=True)
-
-    objects = PartQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["part_num"]
-        indexes = [models.Index(fields=["name"], name="part_name_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.part_num} {self.name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("creations:part", kwargs={"part_num": self.part_num})
+        cache.set(SITE_MEAN_CACHE_KEY, mean, 300)
+    return mean
 
 
 class CreationQuerySet(models.QuerySet):
+    """Composable reads: every page, endpoint and admin list filters creations through these."""
+
     def published(self):
         return self.filter(status=Creation.Status.PUBLISHED)
 
@@ -74,6 +78,95 @@ class CreationQuerySet(models.QuerySet):
     def for_cards(self):
         """What a gallery card shows, in a fixed number of queries."""
         return self.select_related("owner").prefetch_related("tags")
+
+    def with_tags(self, names):
+        """Creations carrying every one of the (normalised) tag `names`."""
+        content_type = ContentType.objects.get_for_model(Creation)
+        creations = self
+        for name in names:
+            creations = creations.filter(
+                Exists(
+                    TaggedItem.objects.filter(
+                        content_type=content_type, object_id=OuterRef("pk"), tag__name__iexact=name
+                    )
+                )
+            )
+        return creations
+
+    def with_parts(self, part_numbers):
+        """Creations featuring every one of `part_numbers`."""
+        creations = self
+        for number in part_numbers:
+            creations = creations.filter(
+                Exists(Creation.parts.through.objects.filter(creation=OuterRef("pk"), part=number))
+            )
+        return creations
+
+    def matching(self, query: str):
+        """Text search over title, description and tags.
+
+        On PostgreSQL, full-text search with the English dictionary (served by the GIN index
+        made in the initial migration); elsewhere every word must appear somewhere,
+        case-insensitively.
+        """
+        query = search_text(query)
+        if not query:
+            return self
+        content_type = ContentType.objects.get_for_model(Creation)
+        if connections[self.db].vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            text_query = SearchQuery(query, config="english", search_type="websearch")
+            by_text = (
+                Creation.objects.alias(
+                    document=SearchVector("title", "description", config="english")
+                )
+                .filter(document=text_query)
+                .order_by()
+                .values("pk")
+            )
+            by_tag = (
+                TaggedItem.objects.filter(content_type=content_type, tag__name__iexact=query)
+                .order_by()
+                .values("object_id")
+            )
+            # A UNION of ids rather than an OR, so PostgreSQL can answer each side from an index.
+            return self.filter(pk__in=by_text.union(by_tag))
+        creations = self
+        for word in query.split():
+            tag_match = Exists(
+                TaggedItem.objects.filter(
+                    content_type=content_type, object_id=OuterRef("pk"), tag__name__icontains=word
+                )
+            )
+            creations = creations.filter(
+                Q(title__icontains=word) | Q(description__icontains=word) | tag_match
+            )
+        return creations
+
+    def sorted_by(self, sort: str | None):
+        """Order by one of SORTS; anything else is `newest`."""
+        if sort == "top":
+            prior = site_mean_rating()
+            bayesian = ExpressionWrapper(
+                (
+                    Value(TOP_PRIOR_WEIGHT * prior)
+                    + F("score_count") * Coalesce("rating", Value(0.0))
+                )
+                / (Value(float(TOP_PRIOR_WEIGHT)) + F("score_count")),
+                output_field=FloatField(),
+            )
+            return self.alias(bayesian=bayesian).order_by("-bayesian", "-score_count", "-id")
+        if sort == "trending":
+            since = timezone.now() - TRENDING_WINDOW
+            # `scores` is scoring's reverse relation; the core names it without importing it.
+            recent = Count("scores", filter=Q(scores__updated_at__gte=since))
+            return self.alias(recent=recent).order_by(
+                "-recent", F("rating").desc(nulls_last=True), "-id"
+            )
+        if sort == "most_scored":
+            return self.order_by("-score_count", F("rating").desc(nulls_last=True), "-id")
+        return self.order_by("-created_at", "-id")
 
 
 class Creation(models.Model):
@@ -97,7 +190,10 @@ class Creation(models.Model):
     height = models.PositiveIntegerField()
     tags = TaggableManager(blank=True, help_text="Comma-separated, at most 10.")
     parts = models.ManyToManyField(
-        Part, blank=True, related_name="creations", help_text="The featured parts, at most 10."
+        "parts.Part",
+        blank=True,
+        related_name="creations",
+        help_text="The featured parts, at most 10.",
     )
     # A 128-bit difference hash of the picture (hex), for recognising re-uploads.
     image_hash = models.CharField(max_length=32, blank=True, editable=False)
@@ -169,59 +265,6 @@ class Creation(models.Model):
     def can_score(self, user) -> bool:
         """Any member but the owner may score a creation."""
         return user.is_authenticated and self.owner_id != user.pk
-
-
-class Report(models.Model):
-    """A member's flag on a creation, resolved by a moderator in the admin."""
-
-    class Reason(models.TextChoices):
-        SPAM = "spam", "Spam"
-        OFFENSIVE = "offensive", "Offensive"
-        STOLEN = "stolen", "Stolen (not the uploader's work)"
-        OTHER = "other", "Other"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-
-    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
-    )
-    reason = models.CharField(max_length=10, choices=Reason.choices)
-    note = models.TextField(max_length=1000, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"], name="report_status_idx")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["reporter", "creation"],
-                name="report_once_per_member",
-                violation_error_message="You have already reported this creation.",
-            ),
-            models.CheckConstraint(
-                condition=Q(reason__in=["spam", "offensive", "stolen", "other"]),
-                name="report_reason_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(status="open") | Q(status="resolved", resolved_at__isnull=False),
-                name="report_resolved_has_time",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_reason_display()} report on “{self.creation}”"
 
 
 class ImageHashBand(models.Model):

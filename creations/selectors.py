@@ -1,161 +1,21 @@
-"""Reads for creation pages and endpoints, built from CreationQuerySet methods."""
-
-import unicodedata
-from datetime import timedelta
+"""Reads for pages and endpoints, chained from CreationQuerySet methods."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import (
-    Avg,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import Coalesce, Lower
-from django.utils import timezone
-from taggit.models import Tag, TaggedItem
+from django.db.models import Avg, Count, Q, QuerySet
+from taggit.models import Tag
 
-from scoring.models import Score
+from parts.models import Part
+from parts.selectors import parts_search
 
-from .models import Creation, ImageHashBand, Part
-from .tagging import comma_separated
-
-SORTS = {
-    "newest": "Newest",
-    "top": "Top rated",
-    "trending": "Trending",
-    "most_scored": "Most scored",
-}
-DEFAULT_SORT = "newest"
-# `top`: a Bayesian average that treats every creation as if it also had this many scores at
-# the site-wide mean, so one 5/5 score does not outrank fifty 4.8s.
-TOP_PRIOR_WEIGHT = 5
-# `trending`: scores received in this window count; older ones do not.
-TRENDING_WINDOW = timedelta(days=7)
-TRENDING_HELP = (
-    "Trending ranks creations by how many scores they received in the last 7 days, "
-    "then by their rating."
-)
-SITE_MEAN_CACHE_KEY = "npu:site-mean-rating"
+from .models import Creation, ImageHashBand
 
 
-def site_mean_rating() -> float:
-    """The mean rating of scored, published creations: the prior for `top`. Cached briefly."""
-    mean = cache.get(SITE_MEAN_CACHE_KEY)
-    if mean is None:
-        mean = (
-            (
-                Creation.objects.published()
-                .filter(score_count__gt=0)
-                .aggregate(mean=Avg("rating"))["mean"]
-            )
-            or 3.0
-        )
-        cache.set(SITE_MEAN_CACHE_KEY, mean, 300)
-    return mean
-
-
-def creations_sorted(creations: QuerySet[Creation], sort: str) -> QuerySet[Creation]:
-    if sort == "top":
-        prior = site_mean_rating()
-        bayesian = ExpressionWrapper(
-            (Value(TOP_PRIOR_WEIGHT * prior) + F("score_count") * Coalesce("rating", Value(0.0)))
-            / (Value(float(TOP_PRIOR_WEIGHT)) + F("score_count")),
-            output_field=FloatField(),
-        )
-        return creations.alias(bayesian=bayesian).order_by("-bayesian", "-score_count", "-id")
-    if sort == "trending":
-        since = timezone.now() - TRENDING_WINDOW
-        recent = Count("scores", filter=Q(scores__updated_at__gte=since))
-        return creations.alias(recent=recent).order_by(
-            "-recent", F("rating").desc(nulls_last=True), "-id"
-        )
-    if sort == "most_scored":
-        return creations.order_by("-score_count", F("rating").desc(nulls_last=True), "-id")
-    return creations.order_by("-created_at", "-id")
-
-
-def creations_with_tags(creations: QuerySet[Creation], tag_names: list[str]) -> QuerySet[Creation]:
-    """Creations carrying every one of `tag_names` (case-insensitively)."""
-    content_type = ContentType.objects.get_for_model(Creation)
-    for name in tag_names:
-        creations = creations.filter(
-            Exists(
-                TaggedItem.objects.filter(
-                    content_type=content_type, object_id=OuterRef("pk"), tag__name__iexact=name
-                )
-            )
-        )
-    return creations
-
-
-def creations_matching(creations: QuerySet[Creation], query: str) -> QuerySet[Creation]:
-    """Text search over title, description and tags.
-
-    On PostgreSQL, full-text search with the English dictionary (served by the GIN index
-    made in migration 0002); elsewhere every word must appear somewhere, case-insensitively.
-    """
-    query = search_text(query)
-    if not query:
-        return creations
-    content_type = ContentType.objects.get_for_model(Creation)
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        text_query = SearchQuery(query, config="english", search_type="websearch")
-        by_text = (
-            Creation.objects.alias(document=SearchVector("title", "description", config="english"))
-            .filter(document=text_query)
-            .order_by()
-            .values("pk")
-        )
-        by_tag = (
-            TaggedItem.objects.filter(content_type=content_type, tag__name__iexact=query)
-            .order_by()
-            .values("object_id")
-        )
-        # A UNION of ids rather than an OR, so PostgreSQL can answer each side from an index.
-        return creations.filter(pk__in=by_text.union(by_tag))
-    for word in query.split():
-        tag_match = Exists(
-            TaggedItem.objects.filter(
-                content_type=content_type, object_id=OuterRef("pk"), tag__name__icontains=word
-            )
-        )
-        creations = creations.filter(
-            Q(title__icontains=word) | Q(description__icontains=word) | tag_match
-        )
-    return creations
-
-
-def gallery_creations(
-    *,
-    viewer,
-    sort: str | None = None,
-    tags: list[str] | None = None,
-    parts: list[str] | None = None,
-    query: str = "",
-    owner=None,
-) -> QuerySet[Creation]:
-    """Published creations for a gallery page, filtered and sorted, ready for cards."""
+def gallery_creations(*, owner=None) -> QuerySet[Creation]:
+    """Published creations ready for cards, newest first; a FilterSet narrows and sorts them."""
     creations = Creation.objects.published().for_cards()
     if owner is not None:
         creations = creations.filter(owner=owner)
-    if tags:
-        creations = creations_with_tags(creations, tags)
-    if parts:
-        creations = creations_with_parts(creations, parts)
-    if query:
-        creations = creations_matching(creations, query)
-    return creations_sorted(creations, sort if sort in SORTS else DEFAULT_SORT)
+    return creations.sorted_by(None)
 
 
 def creation_for_detail(*, viewer, pk: int) -> Creation:
@@ -183,90 +43,46 @@ def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
     return tags[:limit] if limit else tags
 
 
-def member_stats(*, member) -> dict:
-    """A member's public numbers: published creations, scores given, mean rating received."""
+def tag_is_public(*, tag: Tag) -> bool:
+    """Whether any published creation carries `tag`; a tag only hidden ones carry is secret."""
+    return Creation.objects.published().with_tags([tag.name]).exists()
+
+
+def member_creation_stats(*, member) -> dict:
+    """A member's published creations: how many, and the mean rating they received."""
     # Avg skips the null ratings of unscored creations.
-    published = Creation.objects.published().filter(owner=member)
-    numbers = published.aggregate(creation_count=Count("pk"), mean_rating=Avg("rating"))
-    return {
-        "creation_count": numbers["creation_count"],
-        "scores_given": Score.objects.filter(
-            user=member, creation__status=Creation.Status.PUBLISHED
-        ).count(),
-        "mean_rating": numbers["mean_rating"],
-    }
-
-
-# Parts -------------------------------------------------------------------------------------
-
-MAX_PARTS = 10
-
-
-def part_numbers_parse(value) -> list[str]:
-    """Part numbers (or exact part names) from a comma-separated string or a list, in order.
-
-    Raises ValidationError for control characters, which no part number or name contains.
-    """
-    numbers: list[str] = []
-    for piece in comma_separated(value):
-        piece = " ".join(piece.split())
-        if any(unicodedata.category(character).startswith("C") for character in piece):
-            raise ValidationError("Part numbers cannot contain control characters.")
-        if piece and piece not in numbers:
-            numbers.append(piece[:250])
-    return numbers
-
-
-def parts_resolve(values: list[str]) -> tuple[list[Part], list[str]]:
-    """The parts named by number or, failing that, by exact name (any letter case); and the
-    values that matched nothing."""
-    lowered = {value.lower() for value in values}
-    by_number: dict[str, Part] = {}
-    by_name: dict[str, Part] = {}
-    candidates = (
-        Part.objects.annotate(number_lower=Lower("part_num"), name_lower=Lower("name"))
-        .filter(Q(number_lower__in=lowered) | Q(name_lower__in=lowered))
-        .order_by("part_num")
+    return (
+        Creation.objects.published()
+        .filter(owner=member)
+        .aggregate(creation_count=Count("pk"), mean_rating=Avg("rating"))
     )
-    for part in candidates:
-        by_number[part.number_lower] = part
-        by_name.setdefault(part.name_lower, part)
-    found: list[Part] = []
-    unknown: list[str] = []
-    for value in values:
-        part = by_number.get(value.lower()) or by_name.get(value.lower())
-        if part is None:
-            unknown.append(value)
-        elif part not in found:
-            found.append(part)
-    return found, unknown
 
 
-def search_text(text: str, limit: int = 200) -> str:
-    """A search box's text made safe to query with: no control characters, single spaces."""
-    kept = "".join(c for c in str(text) if not unicodedata.category(c).startswith("C"))
-    return " ".join(kept.split())[:limit]
+def users_with_creation_count(users):
+    """Annotate each user with how many published creations they have."""
+    return users.annotate(
+        creation_count=Count(
+            "creations", filter=Q(creations__status=Creation.Status.PUBLISHED), distinct=True
+        )
+    )
+
+
+def parts_with_creation_count(parts: QuerySet[Part]) -> QuerySet[Part]:
+    """Annotate each part with how many published creations feature it."""
+    return parts.annotate(
+        creation_count=Count(
+            "creations",
+            filter=Q(creations__status=Creation.Status.PUBLISHED),
+            distinct=True,
+        )
+    )
 
 
 def part_catalog(*, query: str = "") -> QuerySet[Part]:
     """Parts with their featured counts, most featured first; `query` matches number or name."""
-    parts = Part.objects.with_creation_count().select_related("category")
-    query = search_text(query, 100)
-    if query:
-        every_word_in_name = Q()
-        for word in query.split():
-            every_word_in_name &= Q(name__icontains=word)
-        parts = parts.filter(Q(part_num__istartswith=query) | every_word_in_name)
-    return parts.order_by("-creation_count", "part_num")
-
-
-def creations_with_parts(creations: QuerySet[Creation], part_numbers: list[str]):
-    """Creations featuring every one of `part_numbers`."""
-    for number in part_numbers:
-        creations = creations.filter(
-            Exists(Creation.parts.through.objects.filter(creation=OuterRef("pk"), part=number))
-        )
-    return creations
+    return parts_with_creation_count(parts_search(query=query)).order_by(
+        "-creation_count", "part_num"
+    )
 
 
 # Look-alike pictures ---------------------------------------------------------------------------
@@ -277,8 +93,8 @@ BAND_BITS = 8
 # 0-6 bits from the original, 1% crops up to 12, 2-4% crops up to 18 (58 and 59 of 60 within
 # 14); the closest two different pictures are 20 apart.
 DUPLICATE_MAX_DISTANCE = 14
-# Band values from flat areas (all darker or all brighter) are shared by too many pictures to
-# narrow a lookup; they are not indexed.
+# Every band is stored, but band values from flat areas (all darker or all brighter) are shared
+# by too many pictures to narrow a lookup, so lookups do not ask for them.
 FLAT_BAND_VALUES = {0, (1 << BAND_BITS) - 1}
 
 

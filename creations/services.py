@@ -1,24 +1,25 @@
-"""Writes to creations, reports and tags. Pages, the API, the admin and commands call these."""
+"""Writes to creations and tags. Pages, the API, the admin and commands call these.
+
+Every write that changes what a listing shows ends in `listings_changed()`, here and nowhere
+else, so the page cache is dropped whoever made the change.
+"""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
-from .caching import listings_changed
+from npu_site.caching import listings_changed
+from parts.models import Part
+from parts.selectors import part_numbers_parse, parts_resolve
+
 from .images import ProcessedImage, image_delete, image_process, image_store
-from .models import Creation, ImageHashBand, Part, PartCategory, Report
-from .selectors import (
-    MAX_PARTS,
-    hash_bands,
-    part_numbers_parse,
-    parts_resolve,
-    similar_creations,
-)
+from .models import Creation, ImageHashBand
+from .selectors import hash_bands, similar_creations
 from .tagging import tag_normalize, tags_parse
 
 
@@ -50,9 +51,10 @@ def parts_for(value) -> list[Part]:
                     ]
                 }
             )
-    if len(parts) > MAX_PARTS:
+    limit = settings.NPU_MAX_PARTS
+    if len(parts) > limit:
         raise ValidationError(
-            {"parts": [f"At most {MAX_PARTS} parts per creation; you gave {len(parts)}."]}
+            {"parts": [f"At most {limit} parts per creation; you gave {len(parts)}."]}
         )
     return parts
 
@@ -156,35 +158,6 @@ def creation_set_status(*, creations, status: str) -> int:
     )
 
 
-def report_create(*, reporter, creation: Creation, reason: str, note: str = "") -> Report:
-    """Flag a creation; a member reports a creation once."""
-    report = Report(creation=creation, reporter=reporter, reason=reason, note=note.strip())
-    report.full_clean()
-    try:
-        with transaction.atomic():
-            report.save()
-    except IntegrityError as error:
-        # Two requests raced past full_clean(); the constraint has the last word.
-        raise ValidationError("You have already reported this creation.") from error
-    return report
-
-
-@transaction.atomic
-def report_resolve(*, reports, moderator) -> int:
-    """Mark open reports resolved by `moderator`; returns how many changed."""
-    return Report.objects.filter(
-        pk__in=[report.pk for report in reports], status=Report.Status.OPEN
-    ).update(status=Report.Status.RESOLVED, resolved_at=timezone.now(), resolved_by=moderator)
-
-
-@transaction.atomic
-def report_reopen(*, reports) -> int:
-    """Put resolved reports back in the moderators' queue; returns how many changed."""
-    return Report.objects.filter(
-        pk__in=[report.pk for report in reports], status=Report.Status.RESOLVED
-    ).update(status=Report.Status.OPEN, resolved_at=None, resolved_by=None)
-
-
 @transaction.atomic
 def tag_merge(*, sources: Iterable[Tag], target_name: str) -> Tag:
     """Move every creation from `sources` onto the tag named `target_name`, then drop sources."""
@@ -208,69 +181,20 @@ def tag_merge(*, sources: Iterable[Tag], target_name: str) -> Tag:
     return target
 
 
-@dataclass
-class ImportCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def add(self, other: "ImportCounts") -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
+@transaction.atomic
+def tag_update(*, tag: Tag, name: str, slug: str) -> Tag:
+    """Rename a tag (moderators, in the admin); the name is normalised like every tag."""
+    tag.name = tag_normalize(name)
+    tag.slug = slug
+    tag.full_clean()
+    tag.save()
+    listings_changed()
+    return tag
 
 
 @transaction.atomic
-def part_categories_import(*, categories: dict[int, str]) -> ImportCounts:
-    """Create or rename part categories; one transaction."""
-    counts = ImportCounts()
-    existing = PartCategory.objects.in_bulk(list(categories))
-    new, renamed = [], []
-    for category_id, name in categories.items():
-        current = existing.get(category_id)
-        if current is None:
-            new.append(PartCategory(id=category_id, name=name))
-        elif current.name != name:
-            current.name = name
-            renamed.append(current)
-    PartCategory.objects.bulk_create(new)
-    PartCategory.objects.bulk_update(renamed, ["name"])
-    counts.created, counts.updated = len(new), len(renamed)
-    counts.unchanged = len(categories) - len(new) - len(renamed)
-    return counts
-
-
-@transaction.atomic
-def parts_import(*, rows: list[dict]) -> ImportCounts:
-    """Create new parts and update changed ones, in one transaction (one batch of the import).
-
-    Each row has part_num, name, category_id and material, already validated. A category id
-    the catalog does not know yet gets a placeholder name until its category is imported.
-    """
-    counts = ImportCounts()
-    category_ids = {row["category_id"] for row in rows if row["category_id"] is not None}
-    known = set(PartCategory.objects.filter(pk__in=category_ids).values_list("pk", flat=True))
-    PartCategory.objects.bulk_create(
-        PartCategory(id=category_id, name=f"Category {category_id}")
-        for category_id in sorted(category_ids - known)
-    )
-    existing = Part.objects.in_bulk([row["part_num"] for row in rows])
-    new, changed = [], []
-    for row in rows:
-        values = {
-            "name": row["name"],
-            "category_id": row["category_id"],
-            "material": row["material"],
-        }
-        part = existing.get(row["part_num"])
-        if part is None:
-            new.append(Part(part_num=row["part_num"], **values))
-        elif any(getattr(part, field) != value for field, value in values.items()):
-            for field, value in values.items():
-                setattr(part, field, value)
-            changed.append(part)
-    Part.objects.bulk_create(new)
-    Part.objects.bulk_update(changed, ["name", "category_id", "material"])
-    counts.created, counts.updated = len(new), len(changed)
-    counts.unchanged = len(rows) - len(new) - len(changed)
-    return counts
+def tags_delete(*, tags: Iterable[Tag]) -> int:
+    """Delete tags, taking them off every creation; returns how many."""
+    deleted, _ = Tag.objects.filter(pk__in=[tag.pk for tag in tags]).delete()
+    listings_changed()
+    return deleted

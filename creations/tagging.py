@@ -4,11 +4,12 @@ Forms, the API, the admin (through TAGGIT_TAGS_FROM_STRING) and the demo data al
 through `tags_parse`, so `Technic Pin`, ` technic  pin ` and `technic pin` are one tag.
 """
 
-import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from npu_site.text import comma_separated, has_control_characters
 
 
 def tag_normalize(name: str) -> str:
@@ -23,7 +24,7 @@ def tag_normalize(name: str) -> str:
             code="tag_too_long",
             params={"tag": normalized[:20], "limit": limit},
         )
-    if any(unicodedata.category(character).startswith("C") for character in normalized):
+    if has_control_characters(normalized):
         raise ValidationError(
             "Tags cannot contain control or invisible characters.", code="tag_control_character"
         )
@@ -36,38 +37,18 @@ def tag_normalize(name: str) -> str:
     return normalized
 
 
-def comma_separated(value: str | Iterable[str] | None) -> list[str]:
-    """The pieces of a comma-separated string, or of a list whose items may hold commas.
-
-    Tags and featured parts arrive either way: typed in one form field, or repeated in a query
-    string, a multipart upload or a JSON list.
-    """
-    if value is None:
-        return []
-    items = [value] if isinstance(value, str) else value
-    return [piece for item in items for piece in str(item).split(",")]
-
-
 def tags_parse(value: str | Iterable[str] | None) -> list[str]:
     """Turn a comma-separated string or a list of strings into normalised, distinct tags.
 
     Blank entries (a trailing comma, say) are skipped; more than NPU_MAX_TAGS distinct tags
-    is an error.
+    is an error, found before any tag is normalised.
     """
     tags: list[str] = []
-    for piece in comma_separated(value):
-        if not piece.strip():
-            continue
+    limit = settings.NPU_MAX_TAGS
+    for piece in comma_separated(value, limit=limit, noun="tags"):
         tag = tag_normalize(piece)
         if tag not in tags:
             tags.append(tag)
-    limit = settings.NPU_MAX_TAGS
-    if len(tags) > limit:
-        raise ValidationError(
-            "At most %(limit)d tags per creation; you gave %(count)d.",
-            code="too_many_tags",
-            params={"limit": limit, "count": len(tags)},
-        )
     return tags
 
 

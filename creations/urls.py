@@ -10,9 +10,6 @@ urlpatterns = [
     path("creations/<int:pk>/", views.creation_detail, name="detail"),
     path("creations/<int:pk>/edit/", views.creation_edit, name="edit"),
     path("creations/<int:pk>/delete/", views.creation_remove, name="delete"),
-    path("creations/<int:pk>/report/", views.report_new, name="report"),
-    path("parts/", views.part_list, name="parts"),
-    path("parts/<str:part_num>/", views.part_detail, name="part"),
     path("tags/", views.tag_list, name="tags"),
     path("tags/<str:slug>/", views.tag_detail, name="tag"),
 ]

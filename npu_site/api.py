@@ -4,6 +4,7 @@ The throttles count in the same django-ratelimit buckets as the pages (npu_site.
 a member has one score-write budget and one upload budget, whether through pages or the API.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
@@ -96,7 +97,10 @@ class TokenLoginThrottle(LimitThrottle):
 def exception_handler(exc, context):
     """DRF's handler, plus Django's ValidationError (raised by services) as a 400."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        if hasattr(exc, "error_dict") and set(exc.error_dict) != {NON_FIELD_ERRORS}:
+            detail = exc.message_dict
+        else:  # a refusal of the whole request, not of one field
+            detail = {"detail": " ".join(exc.messages)}
         exc = ValidationError(detail=detail)
     return drf_exception_handler(exc, context)
 

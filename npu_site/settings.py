@@ -64,10 +64,18 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "taggit",
+    # The apps, catalogs first: docs/architecture.md says which may import which.
     "accounts",
+    "parts",
     "creations",
     "scoring",
+    "moderation",
 ]
+# Demo data (`manage.py seed_demo`) is for development: installed in debug mode, or on purpose
+# with NPU_DEMO=1 (a staging site, say); never by production settings otherwise.
+NPU_DEMO = env_bool("NPU_DEMO", default=DEBUG)
+if NPU_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "npu_site.middleware.RequestIdMiddleware",
@@ -333,6 +341,7 @@ SPECTACULAR_SETTINGS = {
 
 # NPU
 NPU_MAX_TAGS = 10
+NPU_MAX_PARTS = 10
 NPU_MAX_TAG_LENGTH = 50
 NPU_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 NPU_IMAGE_MAX_PIXELS = 40_000_000

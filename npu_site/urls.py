@@ -1,11 +1,14 @@
+"""The site's URLs: each app's pages and API routes, included by name.
+
+This module wires; it imports no app. Every app owns its `urls.py` (pages) and `api/urls.py`
+(routes under /api/v1/, all in the `api` namespace).
+"""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
-
-from accounts.api.views import TokenView, UserViewSet
-from creations.api.views import CreationViewSet, PartViewSet, TagViewSet
+from rest_framework.routers import APIRootView
 
 from . import views
 
@@ -13,29 +16,31 @@ admin.site.site_header = "NPU moderation"
 admin.site.site_title = "NPU admin"
 admin.site.index_title = "Moderation"
 
-router = DefaultRouter()
-router.register("creations", CreationViewSet, basename="creation")
-router.register("tags", TagViewSet, basename="tag")
-router.register("parts", PartViewSet, basename="part")
-router.register("users", UserViewSet, basename="user")
+API_APPS = ("accounts", "parts", "creations", "scoring", "moderation")
 
 api_patterns = [
-    path("auth/token/", TokenView.as_view(), name="token"),
+    path(
+        "",
+        APIRootView.as_view(
+            api_root_dict={"creations": "creation-list", "tags": "tag-list", "parts": "part-list"}
+        ),
+        name="api-root",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    *router.urls,
+    *(path("", include(f"{app}.api.urls")) for app in API_APPS),
     # Anything else under the API is a JSON 404, not the site's HTML page.
     re_path(r"^[\s\S]*$", views.api_not_found),
 ]
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("", include("accounts.urls")),
+    path("", include("parts.urls")),
     path("", include("creations.urls")),
     path("", include("scoring.urls")),
+    path("", include("moderation.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

@@ -1,6 +1,8 @@
-"""Reads of scores for the creation page."""
+"""Reads of scores: the creation page's histogram and form, the API, profile numbers."""
 
 from django.db.models import Count, Q
+
+from creations.models import Creation
 
 from .models import SCORE_MAX, SCORE_MIN, Score
 
@@ -36,3 +38,13 @@ def score_of(*, user, creation) -> Score | None:
     if not user.is_authenticated:
         return None
     return Score.objects.filter(user=user, creation=creation).first()
+
+
+def creation_scores(*, creation):
+    """A creation's scores with their raters, newest first."""
+    return creation.scores.select_related("user").order_by("-updated_at", "-id")
+
+
+def scores_given(*, member) -> int:
+    """How many published creations `member` has scored."""
+    return Score.objects.filter(user=member, creation__status=Creation.Status.PUBLISHED).count()

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.db.models import Avg, Count, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
-from creations.caching import listings_changed
 from creations.models import Creation
+from npu_site.caching import listings_changed
 
 from .models import SCORE_MAX, SCORE_MIN, Score
 

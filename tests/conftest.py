@@ -1,7 +1,13 @@
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from accounts.services import user_set_moderator
+from parts.models import Part, PartCategory
+from tests.commands import manage_on_copy, migrated_database
 from tests.factories import CreationFactory, UserFactory
 
 
@@ -61,3 +67,49 @@ def superuser(db):
 @pytest.fixture
 def creation(owner):
     return CreationFactory(owner=owner, title="Cheese slope roof")
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory):
+    return migrated_database(tmp_path_factory.mktemp("commands"))
+
+
+@pytest.fixture
+def manage(_migrated_template, tmp_path):
+    """Run `python manage.py ...` in its own process, on a freshly migrated database file."""
+    return manage_on_copy(_migrated_template, tmp_path)
+
+
+@pytest.fixture
+def catalog(db):
+    """Three parts in two categories."""
+    bricks = PartCategory.objects.create(id=11, name="Bricks")
+    hands = PartCategory.objects.create(id=27, name="Minifig Accessories")
+    return {
+        "3001": Part.objects.create(part_num="3001", name="Brick 2 x 4", category=bricks),
+        "3820": Part.objects.create(part_num="3820", name="Minifig Hand", category=hands),
+        "54200": Part.objects.create(part_num="54200", name="Slope 30° 1 x 1 x 2/3"),
+    }
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def run_action(client, page, action, objects, **extra):
+    """Run an admin changelist action on `objects`, as the admin's form posts it."""
+    return client.post(
+        reverse(page),
+        {"action": action, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects], **extra},
+    )
+
+
+def client_for(user) -> APIClient:
+    """An API client sending `user`'s token (none for None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -2,8 +2,10 @@ import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from creations.models import Creation, Report
-from creations.services import creation_create, report_create
+from creations.models import Creation
+from creations.services import creation_create
+from moderation.models import Report
+from moderation.services import report_create
 from scoring.models import Score
 from scoring.services import score_upsert
 from tests.images import image_bytes

@@ -87,12 +87,12 @@ def test_server_error_page_renders_without_a_request_context(client):
 
 @pytest.mark.django_db
 def test_uncaught_error_is_a_500_page_not_a_traceback(client, monkeypatch):
-    from creations import views
+    from creations import gallery
 
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "gallery_creations", broken)
+    monkeypatch.setattr(gallery, "gallery_creations", broken)
     client.raise_request_exception = False
     response = client.get("/")
     assert response.status_code == 500

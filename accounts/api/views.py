@@ -1,4 +1,3 @@
-from django.db.models import Count, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -8,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.services import api_token_get_or_create, user_update_profile
-from creations.models import Creation
+from creations.selectors import users_with_creation_count
 from npu_site.api import TokenLoginThrottle, errors
 
 from .serializers import (
@@ -38,14 +37,6 @@ class TokenView(ObtainAuthToken):
         return Response({"token": token.key})
 
 
-def _with_creation_count(users):
-    return users.annotate(
-        creation_count=Count(
-            "creations", filter=Q(creations__status=Creation.Status.PUBLISHED), distinct=True
-        )
-    )
-
-
 @extend_schema_view(
     retrieve=extend_schema(
         summary="Get a member's public profile",
@@ -62,7 +53,7 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        return _with_creation_count(User.objects.filter(is_active=True))
+        return users_with_creation_count(User.objects.filter(is_active=True))
 
     @extend_schema(
         methods=["GET"],
@@ -87,5 +78,5 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 bio=serializer.validated_data.get("bio", user.bio),
                 email=serializer.validated_data.get("email", user.email),
             )
-        user = _with_creation_count(User.objects.filter(pk=request.user.pk)).get()
+        user = users_with_creation_count(User.objects.filter(pk=request.user.pk)).get()
         return Response(OwnUserSerializer(user).data)

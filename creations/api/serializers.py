@@ -3,7 +3,7 @@ from rest_framework import serializers
 from taggit.models import Tag
 
 from creations.images import image_process
-from creations.models import Creation, Part, Report
+from creations.models import Creation
 from creations.services import parts_for
 from creations.tagging import tags_parse
 
@@ -145,13 +145,6 @@ class CreationSerializer(serializers.ModelSerializer):
         return data
 
 
-class ReportSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Report
-        fields = ["id", "reason", "note", "created_at"]
-        read_only_fields = ["id", "created_at"]
-
-
 class TagSerializer(serializers.ModelSerializer):
     slug = serializers.CharField(read_only=True, help_text="Used in /tags/<slug>/ page URLs.")
     count = serializers.IntegerField(read_only=True, help_text="Published creations with it.")
@@ -159,14 +152,3 @@ class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["name", "slug", "count"]
-
-
-class PartSerializer(serializers.ModelSerializer):
-    category = serializers.CharField(source="category.name", default="", read_only=True)
-    creation_count = serializers.IntegerField(
-        read_only=True, help_text="Published creations featuring it."
-    )
-
-    class Meta:
-        model = Part
-        fields = ["part_num", "name", "category", "creation_count"]

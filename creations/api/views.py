@@ -1,34 +1,19 @@
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.response import Response
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 
-from creations.models import Creation, Part, Report
-from creations.selectors import part_catalog, search_text, tag_cloud
-from creations.services import (
-    creation_create,
-    creation_delete,
-    creation_update,
-    report_create,
-)
-from npu_site.api import ScoreWriteThrottle, UploadThrottle, errors
-from scoring.api.serializers import ScoreSerializer, ScoreWriteSerializer
-from scoring.selectors import score_of
-from scoring.services import score_upsert, score_withdraw
+from creations.filters import CreationFilter
+from creations.models import Creation
+from creations.selectors import tag_cloud
+from creations.services import creation_create, creation_delete, creation_update
+from npu_site.api import UploadThrottle, errors
+from npu_site.text import search_text
 
-from .filters import CreationFilter
 from .permissions import IsOwnerOrModerator
-from .serializers import CreationSerializer, PartSerializer, ReportSerializer, TagSerializer
+from .serializers import CreationSerializer, TagSerializer
 
 CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
@@ -86,7 +71,7 @@ class CreationViewSet(viewsets.ModelViewSet):
         )
 
     def filter_queryset(self, queryset):
-        # The list filters apply to the list only, not to one creation or its actions.
+        # The list filters apply to the list only, not to one creation.
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
@@ -95,8 +80,6 @@ class CreationViewSet(viewsets.ModelViewSet):
         throttles = super().get_throttles()
         if self.action == "create":
             throttles.append(UploadThrottle())
-        elif self.action == "my_score":
-            throttles.append(ScoreWriteThrottle())
         return throttles
 
     def perform_create(self, serializer):
@@ -109,137 +92,6 @@ class CreationViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         creation_delete(creation=instance)
-
-    def _visible_creation(self) -> Creation:
-        # The object is looked up through get_queryset(), so hidden creations are a 404.
-        return self.get_object()
-
-    @extend_schema(
-        summary="List a creation's scores",
-        parameters=[CREATION_ID],
-        responses={200: ScoreSerializer(many=True), **errors(404, 429)},
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        permission_classes=[IsAuthenticatedOrReadOnly],
-        filter_backends=[],
-    )
-    def scores(self, request, pk=None):
-        creation = self._visible_creation()
-        scores = creation.scores.select_related("user").order_by("-updated_at", "-id")
-        page = self.paginate_queryset(scores)
-        return self.get_paginated_response(ScoreSerializer(page, many=True).data)
-
-    @extend_schema(
-        methods=["GET"],
-        summary="Get your score of a creation",
-        parameters=[CREATION_ID],
-        responses={200: ScoreSerializer, **errors(401, 403, 404, 429)},
-    )
-    @extend_schema(
-        methods=["PUT"],
-        summary="Score a creation, or change your score",
-        description="201 when the score is new, 200 when it replaces your earlier one.",
-        parameters=[CREATION_ID],
-        request=ScoreWriteSerializer,
-        responses={
-            200: ScoreSerializer,
-            201: ScoreSerializer,
-            **errors(400, 401, 403, 404, 429),
-        },
-        examples=[OpenApiExample("A score", value={"creativity": 5, "uniqueness": 4})],
-    )
-    @extend_schema(
-        methods=["DELETE"],
-        summary="Withdraw your score",
-        parameters=[CREATION_ID],
-        responses={204: None, **errors(401, 403, 404, 429)},
-    )
-    @action(
-        detail=True,
-        methods=["get", "put", "delete"],
-        url_path="my-score",
-        permission_classes=[IsAuthenticated],
-        filter_backends=[],
-    )
-    def my_score(self, request, pk=None):
-        creation = self._visible_creation()
-        if not creation.can_score(request.user):
-            raise PermissionDenied("You can't score your own creation.")
-        if request.method == "PUT":
-            serializer = ScoreWriteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            score, created = score_upsert(
-                user=request.user, creation=creation, **serializer.validated_data
-            )
-            return Response(
-                ScoreSerializer(score).data,
-                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-            )
-        if request.method == "DELETE":
-            if not score_withdraw(user=request.user, creation=creation):
-                raise NotFound("You have not scored this creation.")
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        score = score_of(user=request.user, creation=creation)
-        if score is None:
-            raise NotFound("You have not scored this creation.")
-        return Response(ScoreSerializer(score).data)
-
-    @extend_schema(
-        summary="Report a creation to the moderators",
-        parameters=[CREATION_ID],
-        request=ReportSerializer,
-        responses={201: ReportSerializer, **errors(400, 401, 403, 404, 429)},
-    )
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated], filter_backends=[])
-    def reports(self, request, pk=None):
-        creation = self._visible_creation()
-        if creation.owner_id == request.user.pk:
-            raise PermissionDenied("You can't report your own creation.")
-        serializer = ReportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if Report.objects.filter(creation=creation, reporter=request.user).exists():
-            return Response(
-                {"detail": "You have already reported this creation."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        report = report_create(
-            reporter=request.user, creation=creation, **serializer.validated_data
-        )
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List parts",
-        description="The parts catalog with how many published creations feature each part, "
-        "most featured first.",
-        parameters=[
-            OpenApiParameter(
-                "q", OpenApiTypes.STR, description="Part number prefix or words of the name."
-            )
-        ],
-        responses={200: PartSerializer(many=True), **errors(404, 429)},
-    ),
-    retrieve=extend_schema(
-        summary="Get one part",
-        parameters=[OpenApiParameter("part_num", OpenApiTypes.STR, OpenApiParameter.PATH)],
-        responses={200: PartSerializer, **errors(404, 429)},
-    ),
-)
-class PartViewSet(viewsets.ReadOnlyModelViewSet):
-    """The parts catalog; filter creations by part with `GET /creations/?part=<part_num>`."""
-
-    serializer_class = PartSerializer
-    lookup_field = "part_num"
-    lookup_value_regex = r"[^/]+"
-    filter_backends = []
-
-    def get_queryset(self):
-        if self.action == "list":
-            return part_catalog(query=self.request.query_params.get("q", ""))
-        return Part.objects.with_creation_count().select_related("category")
 
 
 @extend_schema_view(

@@ -41,8 +41,8 @@ def test_moderators_group_has_exactly_the_moderation_permissions():
     assert granted == {
         "creations.view_creation",
         "creations.change_creation",
-        "creations.view_report",
-        "creations.change_report",
+        "moderation.view_report",
+        "moderation.change_report",
         "scoring.view_score",
         "scoring.delete_score",
         "taggit.view_tag",

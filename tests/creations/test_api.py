@@ -4,8 +4,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from creations.models import Creation, Part, Report
+from creations.models import Creation
+from moderation.models import Report
+from parts.models import Part
 from scoring.models import Score
+from tests.conftest import client_for
 from tests.factories import CreationFactory, ScoreFactory, UserFactory
 from tests.images import image_bytes
 
@@ -17,14 +20,6 @@ ROLES = ["anonymous", "member", "owner", "moderator"]
 @pytest.fixture
 def actors(owner, member, moderator):
     return {"anonymous": None, "member": member, "owner": owner, "moderator": moderator}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def photo(name="photo.png"):
@@ -406,21 +401,6 @@ def test_aggregates_after_several_members_score(creation):
     assert data["score_count"] == 3
     assert (data["creativity_avg"], data["uniqueness_avg"]) == (4.0, 10 / 3)
     assert data["rating"] == (4.0 + 10 / 3) / 2
-
-
-def test_second_report_is_a_400(creation, member):
-    client = client_for(member)
-    url = f"/api/v1/creations/{creation.pk}/reports/"
-    assert client.post(url, {"reason": "spam", "note": "ads"}).status_code == 201
-    again = client.post(url, {"reason": "other"})
-    assert again.status_code == 400 and "already reported" in again.json()["detail"]
-    assert client.post(url.replace(str(creation.pk), "1"), {"reason": "x"}).status_code in (
-        400,
-        404,
-    )
-
-
-# Query budgets ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("page_size", [1, 100])

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from creations.demo_images import draw_creation
-from creations.models import Creation, Report
+from creations.models import Creation
+from demo.pictures import draw_creation
+from moderation.models import Report
 from scoring.models import Score
 from tests.factories import PASSWORD, UserFactory
 from tests.images import image_bytes

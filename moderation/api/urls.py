@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(
+        "creations/<int:pk>/reports/", views.CreationReportView.as_view(), name="creation-reports"
+    ),
+]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "parts"
+
+urlpatterns = [
+    path("parts/", views.part_list, name="list"),
+    path("parts/<str:part_num>/", views.part_detail, name="detail"),
+]

@@ -1,0 +1,28 @@
+import sqlite3
+
+
+def test_recompute_scores_from_the_command_line(manage):
+    with sqlite3.connect(manage.database) as connection:
+        connection.execute(
+            "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,"
+            " email, is_staff, is_active, date_joined, display_name, bio)"
+            " VALUES ('!', 0, 'a', '', '', 'a@example.com', 0, 1, '2026-01-01', '', ''),"
+            " ('!', 0, 'b', '', '', 'b@example.com', 0, 1, '2026-01-01', '', '')"
+        )
+        connection.execute(
+            "INSERT INTO creations_creation (owner_id, title, description, image, thumbnail,"
+            " alt_text, width, height, image_hash, status, created_at, updated_at, score_count)"
+            " VALUES (1, 'Lamp', '', 'x.jpg', 'x.webp', '', 1, 1, '', 'published',"
+            " '2026-01-01', '2026-01-01', 0)"
+        )
+        # A score written behind the services' back: the aggregates are stale.
+        connection.execute(
+            "INSERT INTO scoring_score (user_id, creation_id, creativity, uniqueness, created_at,"
+            " updated_at) VALUES (2, 1, 4, 2, '2026-01-01', '2026-01-01')"
+        )
+    completed = manage("recompute_scores")
+    assert completed.returncode == 0, completed.stderr
+    assert "Recomputed the aggregates of 1 creation(s); 1 had drifted." in completed.stdout
+    assert manage.sql(
+        "SELECT score_count, creativity_avg, uniqueness_avg, rating FROM creations_creation"
+    ) == [(1, 4.0, 2.0, 3.0)]

@@ -1,0 +1,80 @@
+import pytest
+from django.urls import reverse
+
+from creations.models import Creation
+from npu_site.caching import listings_version
+from scoring.services import score_upsert
+from tests.factories import CreationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run on_commit callbacks (the cache bump) as if each change had committed."""
+
+    def run(change, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change(*args, **kwargs)
+
+    return run
+
+
+def test_anonymous_gallery_is_served_from_the_cache_until_a_creation_changes(
+    client, owner, committed, django_assert_num_queries
+):
+    committed(CreationFactory, owner=owner, title="First")
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        cached = client.get("/")
+    assert cached["X-Page-Cache"] == "hit" and "First" in cached.content.decode()
+
+    committed(CreationFactory, owner=owner, title="Second")
+
+    fresh = client.get("/")
+    assert fresh["X-Page-Cache"] == "miss" and "Second" in fresh.content.decode()
+
+
+def test_a_new_score_refreshes_cached_listings(client, creation, member, committed):
+    client.get(reverse("creations:tags"))
+    version = listings_version()
+    committed(score_upsert, user=member, creation=creation, creativity=5, uniqueness=5)
+    assert listings_version() == version + 1
+    assert client.get(reverse("creations:tags"))["X-Page-Cache"] == "miss"
+
+
+def test_hiding_a_creation_in_the_admin_drops_it_from_the_cached_gallery(
+    client, creation, moderator, committed
+):
+    assert creation.title in client.get("/").content.decode()
+    staff = client.__class__()
+    staff.force_login(moderator)
+    committed(
+        staff.post,
+        reverse("admin:creations_creation_changelist"),
+        {"action": "hide_selected", "_selected_action": [creation.pk]},
+    )
+    assert Creation.objects.get().status == "hidden"
+    assert creation.title not in client.get("/").content.decode()
+
+
+def test_members_and_visitors_with_messages_are_never_served_a_cached_page(
+    client, creation, member
+):
+    client.get("/")
+    client.force_login(member)
+    response = client.get("/")
+    assert "X-Page-Cache" not in response and "Log out" in response.content.decode()
+    client.logout()
+    client.cookies["messages"] = "pending"
+    assert "X-Page-Cache" not in client.get("/")
+
+
+def test_cache_keys_follow_the_query_string(client, owner, committed):
+    committed(CreationFactory, owner=owner, title="Castle thing", tags="castle")
+    committed(CreationFactory, owner=owner, title="Space thing", tags="space")
+    client.get("/?tag=castle")
+    response = client.get("/?tag=space")
+    assert response["X-Page-Cache"] == "miss"
+    assert "Space thing" in response.content.decode()
+    assert "Castle thing" not in response.content.decode()
