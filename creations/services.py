@@ -1,7 +1,7 @@
 """Writes to creations and tags. Pages, the API, the admin and commands call these.
 
-Every write that changes what a listing shows ends in `listings_changed()`, here and nowhere
-else, so the page cache is dropped whoever made the change.
+Every write that changes what a listing shows ends in `listings_changed()`, in the service,
+so the page cache is dropped whoever made the change: page, API, admin or command.
 """
 
 from collections.abc import Iterable

@@ -1,8 +1,11 @@
-"""Short-lived caches of what anonymous visitors see: gallery, tag and profile pages.
+"""Short-lived caches of what anonymous visitors see: the gallery, the tag cloud and tag
+pages, the parts catalog and part pages, and profiles (every view under @cache_anonymous_page).
 
-Every cached page's key carries a version number; any change to a creation, its tags or its
-scores bumps the version once the change commits, so no visitor sees a stale page for longer
-than it takes to commit. The cache is shared through Redis when REDIS_URL is set.
+Every cached page's key carries a version number. The services that change what those pages
+show (creations, tags, scores, parts, profiles) call `listings_changed()`, which bumps the
+version once the change commits, so no visitor sees a stale page for longer than it takes to
+commit. Nothing else calls it: admin hooks and views go through those services. The cache is
+shared through Redis when REDIS_URL is set.
 """
 
 import functools

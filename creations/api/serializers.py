@@ -67,6 +67,19 @@ class ImageUploadField(serializers.FileField):
             raise serializers.ValidationError(error.messages) from error
 
 
+# Set by the server: the picture's size, the times, and the score aggregates.
+READ_ONLY_FIELDS = [
+    "width",
+    "height",
+    "created_at",
+    "updated_at",
+    "score_count",
+    "creativity_avg",
+    "uniqueness_avg",
+    "rating",
+]
+
+
 class CreationSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:creation-detail")
     tags = TagListField(required=False, help_text="Tag names; at most 10.")
@@ -100,24 +113,10 @@ class CreationSerializer(serializers.ModelSerializer):
             "width",
             "height",
             "owner",
-            "created_at",
-            "updated_at",
-            "score_count",
-            "creativity_avg",
-            "uniqueness_avg",
-            "rating",
+            *READ_ONLY_FIELDS[2:],
             "status",
         ]
-        read_only_fields = [
-            "width",
-            "height",
-            "created_at",
-            "updated_at",
-            "score_count",
-            "creativity_avg",
-            "uniqueness_avg",
-            "rating",
-        ]
+        read_only_fields = READ_ONLY_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from creations.models import Creation
+from parts.models import Part
 from tests.conftest import run_action
 from tests.factories import CreationFactory, ReportFactory, ScoreFactory
 
@@ -124,3 +125,66 @@ def test_merge_refuses_an_invalid_target_and_changes_nothing(moderator_client, o
     assert response.status_code == 200
     assert "letter or digit" in response.content.decode()
     assert Tag.objects.count() == 2
+
+
+def edit_form(creation, **changes):
+    return {
+        "title": creation.title,
+        "description": creation.description,
+        "alt_text": creation.alt_text,
+        "tags": ", ".join(creation.tags.names()),
+        "parts": ",".join(creation.parts.values_list("part_num", flat=True)),
+        "status": creation.status,
+        "reports-TOTAL_FORMS": "0",
+        "reports-INITIAL_FORMS": "0",
+        **changes,
+    }
+
+
+def test_the_admin_cannot_give_a_creation_more_than_ten_parts(moderator_client, creation):
+    Part.objects.bulk_create(Part(part_num=f"p{n}", name=f"Part {n}") for n in range(11))
+    url = reverse("admin:creations_creation_change", args=[creation.pk])
+
+    response = moderator_client.post(
+        url, edit_form(creation, title="Changed", parts=",".join(f"p{n}" for n in range(11)))
+    )
+
+    assert response.status_code == 200
+    assert "At most 10 parts" in str(response.context["adminform"].form.errors["parts"])
+    creation.refresh_from_db()
+    assert creation.title == "Cheese slope roof" and not creation.parts.exists()
+
+    ten = moderator_client.post(
+        url, edit_form(creation, parts=",".join(f"p{n}" for n in range(10)))
+    )
+    assert ten.status_code == 302
+    assert creation.parts.count() == 10
+
+
+def test_an_admin_edit_drops_the_cached_pages_through_the_service(
+    client, moderator_client, creation, django_capture_on_commit_callbacks
+):
+    anonymous = client.__class__()
+    assert anonymous.get("/")["X-Page-Cache"] == "miss"
+    assert anonymous.get("/")["X-Page-Cache"] == "hit"
+    url = reverse("admin:creations_creation_change", args=[creation.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderator_client.post(url, edit_form(creation, title="Renamed")).status_code == 302
+    fresh = anonymous.get("/")
+    assert fresh["X-Page-Cache"] == "miss" and "Renamed" in fresh.content.decode()
+
+
+def test_renaming_a_tag_in_the_admin_normalises_it_and_drops_cached_pages(
+    moderator_client, creation, django_capture_on_commit_callbacks
+):
+    anonymous = moderator_client.__class__()
+    assert anonymous.get("/tags/")["X-Page-Cache"] == "miss"
+    tag = Tag.objects.get(name="technic pin")
+    url = reverse("admin:taggit_tag_change", args=[tag.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = moderator_client.post(url, {"name": "  Technic   PIN 2 ", "slug": "tp2"})
+    assert response.status_code == 302
+    tag.refresh_from_db()
+    assert (tag.name, tag.slug) == ("technic pin 2", "tp2")
+    fresh = anonymous.get("/tags/")
+    assert fresh["X-Page-Cache"] == "miss" and "technic pin 2" in fresh.content.decode()
