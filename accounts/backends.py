@@ -1,16 +1,53 @@
-from django.contrib.auth import get_user_model
+"""Log-in: which account a username or an e-mail address names, and how tries are counted."""
+
+import unicodedata
+
 from django.contrib.auth.backends import ModelBackend
+
+from npu_site.ratelimit import body_field, identifier_normalised, username_key
+
+from .models import User
+from .selectors import user_with_email
+
+
+def login_identifier(value: str) -> str:
+    """A log-in name as the backend looks it up: NFKC (as Django's username field does, so
+    the log-in page and the API agree) and trimmed."""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def user_for_email(identifier: str) -> User | None:
+    """The account an e-mail address logs in to (any letter case), or None."""
+    return user_with_email(login_identifier(identifier))
 
 
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with the username or the e-mail address (any letter case)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username and "@" in username:
-            User = get_user_model()
-            user = User.objects.filter(email__iexact=username.strip()).first()
-            if user is None:
-                User().set_password(password)  # same work as a real check: no timing leak
-                return None
-            username = user.get_username()
+        if username is not None:
+            username = login_identifier(username)
+            if "@" in username:
+                user = user_for_email(username)
+                if user is None:
+                    User().set_password(password)  # same work as a real check: no timing leak
+                    return None
+                username = user.get_username()
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def login_key(group, request) -> str:
+    """The log-in limit's key: one budget per account, however the visitor spells it.
+
+    An e-mail address counts against the account it logs in to, found by the backend's own
+    lookup; a username, or an address no account has, counts as itself, case-folded and
+    NFKC-normalised, so `Member`, `MEMBER`, `ſim` (long s) and `member@example.com` are one
+    budget.
+    """
+    identifier = username_key(group, request)
+    if "@" in identifier:
+        # Look up what was typed, exactly as authenticate() does.
+        user = user_for_email(body_field(request, "username"))
+        if user is not None:
+            return identifier_normalised(user.get_username())
+    return identifier

@@ -6,11 +6,14 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<text:username>/", views.profile, name="profile"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/sent/", views.SignupSentView.as_view(), name="signup_sent"),
+    path("accounts/signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/settings/", views.settings_view, name="settings"),
+    path("accounts/email/confirm/<str:token>/", views.email_confirm, name="email_confirm"),
     path("accounts/token/", views.api_token, name="api_token"),
     path("accounts/token/reset/", views.api_token_reset, name="api_token_reset"),
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import redirect
@@ -9,6 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
+
+from npu_site.text import validate_text
 
 from .models import Creation
 from .services import (
@@ -34,6 +37,17 @@ class CreationAdminForm(forms.ModelForm):
             return parts_for(list(self.cleaned_data.get("parts") or []))
         except ValidationError as error:
             raise ValidationError(error.message_dict["parts"]) from error
+
+
+class HideActionForm(ActionForm):
+    """The changelist's action bar, with the reason a hide records (shown to the owners)."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Reason (for hiding)",
+        validators=[validate_text],
+    )
 
 
 class PossibleDuplicateFilter(admin.SimpleListFilter):
@@ -85,7 +99,8 @@ class CreationAdmin(admin.ModelAdmin):
         "alt_text",
         "tags",
         "parts",
-        "status",
+        ("status", "hidden_reason"),
+        ("hidden_by", "hidden_at"),
         "possible_duplicate_links",
         "owner",
         ("width", "height"),
@@ -93,7 +108,10 @@ class CreationAdmin(admin.ModelAdmin):
         ("created_at", "updated_at"),
     )
     raw_id_fields = ("parts",)
+    action_form = HideActionForm
     readonly_fields = (
+        "hidden_by",
+        "hidden_at",
         "large_preview",
         "possible_duplicate_links",
         "owner",
@@ -148,14 +166,20 @@ class CreationAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Hide selected creations", permissions=["change"])
+    @admin.action(description="Hide selected creations (give the reason)", permissions=["change"])
     def hide_selected(self, request, queryset):
-        changed = creation_set_status(creations=queryset, status=Creation.Status.HIDDEN)
+        # The admin validated the action form (HideActionForm) before calling the action.
+        reason = request.POST.get("reason", "")
+        changed = creation_set_status(
+            creations=queryset, status=Creation.Status.HIDDEN, actor=request.user, reason=reason
+        )
         self.message_user(request, f"Hid {changed} creation(s).", messages.SUCCESS)
 
     @admin.action(description="Publish selected creations", permissions=["change"])
     def publish_selected(self, request, queryset):
-        changed = creation_set_status(creations=queryset, status=Creation.Status.PUBLISHED)
+        changed = creation_set_status(
+            creations=queryset, status=Creation.Status.PUBLISHED, actor=request.user
+        )
         self.message_user(request, f"Published {changed} creation(s).", messages.SUCCESS)
 
     def get_form(self, request, obj=None, **kwargs):
@@ -167,6 +191,8 @@ class CreationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         creation_update(
             creation=obj,
+            actor=request.user,
+            hidden_reason=form.cleaned_data.get("hidden_reason"),
             tags=form.cleaned_data.get("tags"),
             parts=form.cleaned_data.get("parts"),
             **{

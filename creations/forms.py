@@ -51,8 +51,10 @@ class PartsField(forms.CharField):
         return value
 
     def clean(self, value):
+        # The field's own checks (length, NUL) raise a plain error; the parser's names "parts".
+        value = super().clean(value)
         try:
-            return parts_for(super().clean(value))
+            return parts_for(value)
         except ValidationError as error:
             raise ValidationError(error.message_dict["parts"]) from error
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
-from npu_site.text import search_text
+from npu_site.text import search_text, validate_line, validate_text
 
 SORTS = {
     "newest": "Newest",
@@ -177,13 +177,15 @@ class Creation(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creations"
     )
-    title = models.CharField(max_length=120, validators=[MinLengthValidator(1)])
-    description = models.TextField(max_length=5000, blank=True)
-    image = models.ImageField(max_length=255)
-    thumbnail = models.ImageField(max_length=255)
+    title = models.CharField(max_length=120, validators=[MinLengthValidator(1), validate_line])
+    description = models.TextField(max_length=5000, blank=True, validators=[validate_text])
+    # Indexed: the local media view looks a file up by its name.
+    image = models.ImageField(max_length=255, db_index=True)
+    thumbnail = models.ImageField(max_length=255, db_index=True)
     alt_text = models.CharField(
         max_length=250,
         blank=True,
+        validators=[validate_line],
         help_text="Describe the picture for people who cannot see it; the title is used if empty.",
     )
     width = models.PositiveIntegerField()
@@ -201,6 +203,25 @@ class Creation(models.Model):
         "self", blank=True, symmetrical=True, help_text="Creations whose pictures look alike."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    # Who hid the creation, when and why. A moderator's hide is lifted by a moderator only;
+    # `hidden_by_moderator` records the role at the time, whatever becomes of the account.
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    hidden_by_moderator = models.BooleanField(default=False, editable=False)
+    hidden_reason = models.TextField(
+        "reason for hiding",
+        max_length=1000,
+        blank=True,
+        validators=[validate_text],
+        help_text="Shown to the owner when a moderator hides the creation.",
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -261,6 +282,17 @@ class Creation(models.Model):
         if not user.is_authenticated:
             return False
         return self.owner_id == user.pk or user.is_moderator
+
+    @property
+    def is_hidden_by_moderator(self) -> bool:
+        return self.status == self.Status.HIDDEN and self.hidden_by_moderator
+
+    def can_publish(self, user) -> bool:
+        """The owner may publish what they hid themselves; only a moderator lifts a moderator's
+        hide."""
+        if not self.can_edit(user):
+            return False
+        return user.is_moderator or not self.is_hidden_by_moderator
 
     def can_score(self, user) -> bool:
         """Any member but the owner may score a creation."""

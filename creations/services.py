@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
@@ -79,6 +79,7 @@ def creation_create(
     tags: str | Iterable[str] | None = None,
     parts=None,
     status: str = Creation.Status.PUBLISHED,
+    hidden_reason: str = "",
 ) -> Creation:
     """Validate and store a new creation; on any error nothing is left in storage or the DB.
 
@@ -92,7 +93,7 @@ def creation_create(
         title=title.strip(),
         description=description.strip(),
         alt_text=alt_text.strip(),
-        status=status,
+        **_status_changes(status=status, actor=owner, reason=hidden_reason),
         width=processed.width,
         height=processed.height,
         image_hash=f"{processed.fingerprint:032x}",
@@ -115,17 +116,69 @@ def creation_create(
     return creation
 
 
+class ModeratorHideError(PermissionDenied):
+    """A creation a moderator hid is published again by a moderator only."""
+
+    message = "A moderator hid this creation; only a moderator can publish it again."
+
+    def __init__(self):
+        super().__init__(self.message)
+
+
+def _status_changes(*, status: str, actor, reason: str) -> dict:
+    """The columns a status change by `actor` writes (who hid it, when and why)."""
+    if status == Creation.Status.HIDDEN:
+        by_moderator = bool(actor is not None and actor.is_moderator)
+        return {
+            "status": status,
+            "hidden_by": actor,
+            "hidden_by_moderator": by_moderator,
+            "hidden_reason": reason.strip(),
+            "hidden_at": timezone.now(),
+        }
+    return {
+        "status": status,
+        "hidden_by": None,
+        "hidden_by_moderator": False,
+        "hidden_reason": "",
+        "hidden_at": None,
+    }
+
+
+def _check_status(status: str) -> None:
+    if status not in Creation.Status.values:
+        raise ValidationError({"status": ["Unknown status."]})
+
+
 @transaction.atomic
-def creation_update(*, creation: Creation, tags=None, parts=None, **fields) -> Creation:
-    """Change a creation's text fields and, when given, its tags and parts."""
+def creation_update(
+    *, creation: Creation, actor=None, tags=None, parts=None, hidden_reason=None, **fields
+) -> Creation:
+    """Change a creation's text fields and, when given, its tags, parts and status.
+
+    `actor` is who asks (None: the system). Hiding records who hid it, when and why
+    (`hidden_reason`); a creation a moderator hid is published again only by a moderator.
+    """
     allowed = {"title", "description", "alt_text", "status"}
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"creation_update() cannot change {', '.join(sorted(unknown))}")
     tag_names = tags_parse(tags) if tags is not None else None
     featured = parts_for(parts) if parts is not None else None
+    status = fields.pop("status", creation.status)
+    _check_status(status)
     for name, value in fields.items():
         setattr(creation, name, value.strip() if isinstance(value, str) else value)
+    if status != creation.status:
+        if status == Creation.Status.PUBLISHED and actor is not None:
+            if not creation.can_publish(actor):
+                raise ModeratorHideError
+        for name, value in _status_changes(
+            status=status, actor=actor, reason=hidden_reason or ""
+        ).items():
+            setattr(creation, name, value)
+    elif hidden_reason is not None and creation.status == Creation.Status.HIDDEN:
+        creation.hidden_reason = hidden_reason.strip()
     creation.full_clean(exclude=["image", "thumbnail"])
     creation.save()
     if tag_names is not None:
@@ -146,15 +199,22 @@ def creation_delete(*, creation: Creation) -> None:
 
 
 @transaction.atomic
-def creation_set_status(*, creations, status: str) -> int:
-    """Hide or publish creations in bulk; returns how many changed."""
-    if status not in Creation.Status.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
+def creation_set_status(*, creations, status: str, actor=None, reason: str = "") -> int:
+    """Hide or publish creations in bulk (moderators, in the admin); returns how many changed.
+
+    The same rule as `creation_update`: publishing skips nothing for a moderator, but a member
+    cannot publish what a moderator hid.
+    """
+    _check_status(status)
+    changing = Creation.objects.filter(pk__in=[creation.pk for creation in creations]).exclude(
+        status=status
+    )
+    if status == Creation.Status.PUBLISHED and actor is not None and not actor.is_moderator:
+        if changing.filter(hidden_by_moderator=True).exists():
+            raise ModeratorHideError
     listings_changed()
-    return (
-        Creation.objects.filter(pk__in=[creation.pk for creation in creations])
-        .exclude(status=status)
-        .update(status=status, updated_at=timezone.now())
+    return changing.update(
+        **_status_changes(status=status, actor=actor, reason=reason), updated_at=timezone.now()
     )
 
 

@@ -1,4 +1,5 @@
-from django.urls import path
+from django.conf import settings
+from django.urls import path, re_path
 
 from . import views
 
@@ -11,5 +12,13 @@ urlpatterns = [
     path("creations/<int:pk>/edit/", views.creation_edit, name="edit"),
     path("creations/<int:pk>/delete/", views.creation_remove, name="delete"),
     path("tags/", views.tag_list, name="tags"),
-    path("tags/<str:slug>/", views.tag_detail, name="tag"),
+    path("tags/<text:slug>/", views.tag_detail, name="tag"),
 ]
+
+if not settings.AWS_STORAGE_BUCKET_NAME:
+    # Pictures on the local disk are served by the site, to who may see their creation; with
+    # S3 the bucket serves them through signed, expiring URLs (docs/security.md).
+    media_prefix = settings.MEDIA_URL.strip("/")
+    urlpatterns.append(
+        re_path(rf"^{media_prefix}/(?P<path>.+)$", views.creation_media, name="media")
+    )

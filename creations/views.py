@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
@@ -8,6 +9,7 @@ from taggit.models import Tag
 
 from npu_site.caching import cache_anonymous_page
 from npu_site.ratelimit import rate_limited
+from npu_site.views import media_file_response
 
 from .forms import CreationEditForm, CreationForm
 from .gallery import gallery_context
@@ -43,6 +45,23 @@ def tag_detail(request, slug):
     return render(
         request, "creations/tag_detail.html", {**context, "tag": tag}, status=context["status"]
     )
+
+
+def creation_media(request, path):
+    """A creation's picture or thumbnail from the local disk, to who may see the creation.
+
+    A hidden creation's files are a 404 for everyone else, as the creation is, and never
+    publicly cacheable; a deleted creation's files are gone from the disk.
+    """
+    status = (
+        Creation.objects.visible_to(request.user)
+        .filter(Q(image=path) | Q(thumbnail=path))
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is None:
+        raise Http404("No such file.")
+    return media_file_response(path, public=status == Creation.Status.PUBLISHED)
 
 
 def creation_detail(request, pk):

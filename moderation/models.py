@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from npu_site.text import validate_text
+
 
 class Report(models.Model):
     """A member's flag on a creation, resolved by a moderator in the admin."""
@@ -23,7 +25,7 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
     )
     reason = models.CharField(max_length=10, choices=Reason.choices)
-    note = models.TextField(max_length=1000, blank=True)
+    note = models.TextField(max_length=1000, blank=True, validators=[validate_text])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

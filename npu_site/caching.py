@@ -14,7 +14,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 
 VERSION_KEY = "npu:listings:version"
 
@@ -39,6 +39,29 @@ def _bump() -> None:
         cache.set(VERSION_KEY, listings_version() + 1, timeout=None)
 
 
+# The query parameters any cached page reads. A cached page is rendered from these alone
+# (others are dropped from the request first), so they alone make the key: `/?junk=1`,
+# `/?junk=2`, … are one entry, not one each, and no junk ends up in a cached page's links.
+PAGE_PARAMETERS = ("tag", "part", "q", "sort", "owner", "min_rating", "page")
+
+
+def known_parameters_only(request) -> None:
+    """Drop every query parameter but PAGE_PARAMETERS from `request`, keeping their order."""
+    kept = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        if name in PAGE_PARAMETERS:
+            kept.setlist(name, values)
+    kept._mutable = False
+    request.GET = kept
+    request.META["QUERY_STRING"] = kept.urlencode()
+
+
+def page_cache_key(request) -> str:
+    known = request.META.get("QUERY_STRING", "")
+    digest = hashlib.sha256(f"{request.path}?{known}".encode("utf-8", "replace")).hexdigest()
+    return f"npu:page:{listings_version()}:{digest}"
+
+
 def cache_anonymous_page(view):
     """Serve anonymous GETs of `view` from the cache for NPU_PAGE_CACHE_SECONDS."""
 
@@ -52,8 +75,8 @@ def cache_anonymous_page(view):
             or "messages" in request.COOKIES  # a flash message waits to be shown
         ):
             return view(request, *args, **kwargs)
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"npu:page:{listings_version()}:{digest}"
+        known_parameters_only(request)
+        key = page_cache_key(request)
         cached = cache.get(key)
         if cached is not None:
             response = HttpResponse(cached["content"], content_type=cached["content_type"])

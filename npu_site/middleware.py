@@ -1,11 +1,12 @@
-"""Project-wide middleware: health probes, request ids, the Content Security Policy, and the
-client's address for rate limits."""
+"""Project-wide middleware: health probes, request ids, the Content Security Policy, the 405
+page, and the client's address for rate limits."""
 
 import ipaddress
 import re
 import uuid
 
 from django.conf import settings
+from django.template.loader import render_to_string
 
 from .logging import request_id_var
 
@@ -58,6 +59,26 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.NPU_CONTENT_SECURITY_POLICY)
+        return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """Give a page's bare 405 (Django's HttpResponseNotAllowed, from require_POST or a class
+    view's http_method_names) the site's 405 page; status and Allow header stay. The API
+    answers 405 in JSON itself, so /api/ is left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.streaming
+            and not response.content
+            and not request.path.startswith("/api/")
+        ):
+            response.content = render_to_string("405.html", request=request)
         return response
 
 

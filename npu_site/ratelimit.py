@@ -4,16 +4,41 @@ Over a limit the visitor gets a 429 page saying when to try again, with `Retry-A
 """
 
 import functools
+import unicodedata
 
 from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 
-def username_key(group, request) -> str:
-    """The username being logged in to, from a form post or a JSON body, case-folded."""
+def identifier_normalised(value) -> str:
+    """A log-in name or an e-mail address as limits count it: NFKC, case-folded, trimmed.
+
+    NFKC folds compatibility forms as Django's username field does (a long ſ is an s,
+    fullwidth letters are ASCII); casefold() folds more than lower() does (ß is ss), so the
+    spellings of one name share one budget.
+    """
+    text = unicodedata.normalize("NFKC", str(value)[:1000])
+    return text.casefold().strip()[:254]
+
+
+def body_field(request, field: str) -> str:
+    """Field `field` of a form post or a JSON object body, as text ("" when absent)."""
     body = getattr(request, "data", None) or request.POST
-    return str(body.get("username", "")).strip().lower()[:254]
+    if not hasattr(body, "get"):  # a JSON list or scalar: no fields at all
+        return ""
+    value = body.get(field, "")
+    return value if isinstance(value, str) else str(value)
+
+
+def username_key(group, request) -> str:
+    """The username being logged in to, from a form post or a JSON body, normalised."""
+    return identifier_normalised(body_field(request, "username"))
+
+
+def email_key(group, request) -> str:
+    """The e-mail address a form post or JSON body names, normalised: mail limits count it."""
+    return identifier_normalised(body_field(request, "email"))
 
 
 def rate_limit_exceeded(request, name: str, *, key) -> int | None:
@@ -53,7 +78,22 @@ def too_many_requests(request, retry_after: int):
     return response
 
 
-def rate_limited(*limits: tuple[str, str], method: str = "POST"):
+# Mail to an address someone typed in (sign-up and address-change links): per client and per
+# address receiving it.
+VERIFICATION_MAIL_LIMITS = (
+    ("verification_mail_ip", "ip"),
+    ("verification_mail_address", email_key),
+)
+
+
+def limits_exceeded(request, *limits: tuple[str, object]) -> int | None:
+    """Count this request against each (name, key) limit; the longest wait, or None."""
+    waits = [rate_limit_exceeded(request, name, key=key) for name, key in limits]
+    waits = [wait for wait in waits if wait is not None]
+    return max(waits) if waits else None
+
+
+def rate_limited(*limits: tuple[str, object], method: str = "POST"):
     """Decorate a view with limits given as (name, key) pairs, e.g. ("upload", "user")."""
 
     def decorator(view):
@@ -61,10 +101,9 @@ def rate_limited(*limits: tuple[str, str], method: str = "POST"):
         def wrapper(request, *args, **kwargs):
             if request.method != method:
                 return view(request, *args, **kwargs)
-            waits = [rate_limit_exceeded(request, name, key=key) for name, key in limits]
-            waits = [wait for wait in waits if wait is not None]
-            if waits:
-                return too_many_requests(request, max(waits))
+            wait = limits_exceeded(request, *limits)
+            if wait is not None:
+                return too_many_requests(request, wait)
             return view(request, *args, **kwargs)
 
         return wrapper

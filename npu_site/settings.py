@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so the 405 page it renders has the user, messages and CSRF token of a page.
+    "npu_site.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "npu_site.urls"
@@ -138,6 +140,13 @@ if DATABASE_REPLICA_URL:
         ),
     }
     DATABASE_ROUTERS = ["npu_site.db.PrimaryReplicaRouter"]
+# No query may hold a worker for long: PostgreSQL cancels any statement that runs longer than
+# this (milliseconds; 0 for none, e.g. for a long migration or import run by hand).
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", default=10_000)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and DATABASE_STATEMENT_TIMEOUT:
+        _options = _database.setdefault("OPTIONS", {})
+        _options["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
 # After a write, the writer's next requests (the page a form redirects to, say) read from the
 # primary for this long, so replication lag never hides a member's own change from them.
 NPU_REPLICA_PIN_SECONDS = env_int("NPU_REPLICA_PIN_SECONDS", default=10)
@@ -310,6 +319,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "npu_site.api.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "npu_site.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
         "npu_site.api.AnonReadThrottle",
@@ -337,6 +351,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "creations.api.schema.owner_fields_are_optional",
+    ],
 }
 
 # NPU
@@ -356,6 +374,12 @@ NPU_RATE_LIMITS = {
     "api_anon": "120/m",
     "api_member": "600/m",
     "api_token": "10/m",
+    # Mail to an address someone typed in: password-reset links, sign-up and address-change
+    # links (or the note that an account has that address already).
+    "password_reset_ip": "5/h",
+    "password_reset_address": "5/h",
+    "verification_mail_ip": "5/h",
+    "verification_mail_address": "5/h",
 }
 # django-ratelimit counts in the default cache: shared through Redis when REDIS_URL is set, per
 # process otherwise (fine for `make run`). It is not in INSTALLED_APPS because its system check

@@ -4,13 +4,15 @@ This module wires; it imports no app. Every app owns its `urls.py` (pages) and `
 (routes under /api/v1/, all in the `api` namespace).
 """
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView
 
-from . import views
+from . import (
+    converters,  # noqa: F401  registers <text:…> before the apps' URLs load
+    views,
+)
 
 admin.site.site_header = "NPU moderation"
 admin.site.site_title = "NPU admin"
@@ -27,10 +29,12 @@ api_patterns = [
         name="api-root",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file of its own, so the page
+    # runs under the site's Content-Security-Policy (script-src 'self', no inline scripts).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *(path("", include(f"{app}.api.urls")) for app in API_APPS),
     # Anything else under the API is a JSON 404, not the site's HTML page.
-    re_path(r"^[\s\S]*$", views.api_not_found),
+    re_path(r"^[\s\S]*$", views.api_not_found, name="not-found"),
 ]
 
 urlpatterns = [
@@ -42,8 +46,3 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("", include("moderation.urls")),
 ]
-
-if not settings.AWS_STORAGE_BUCKET_NAME:
-    # Media on the local disk is served by the site itself; with S3 the bucket serves it.
-    media_prefix = settings.MEDIA_URL.strip("/")
-    urlpatterns.append(re_path(rf"^{media_prefix}/(?P<path>.+)$", views.media, name="media"))

@@ -84,8 +84,12 @@ def api_not_found(request):
 MEDIA_MAX_AGE = 365 * 24 * 60 * 60
 
 
-def media(request, path):
-    """Serve an uploaded file from MEDIA_ROOT, for sites that keep media on the local disk."""
+def media_file_response(path: str, *, public: bool) -> FileResponse:
+    """An uploaded file from MEDIA_ROOT, for sites that keep media on the local disk.
+
+    The app whose files they are decides who may have one (creations.views.creation_media);
+    `public` files may be cached by anyone for a year, others by the viewer's browser only.
+    """
     try:
         full_path = safe_join(settings.MEDIA_ROOT, path)
     except SuspiciousFileOperation as error:
@@ -94,6 +98,8 @@ def media(request, path):
         raise Http404("No such file.")
     content_type, _ = mimetypes.guess_type(full_path)
     response = FileResponse(open(full_path, "rb"), content_type=content_type)
-    response["Cache-Control"] = f"public, max-age={MEDIA_MAX_AGE}, immutable"
+    response["Cache-Control"] = (
+        f"public, max-age={MEDIA_MAX_AGE}, immutable" if public else "private, no-cache"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response

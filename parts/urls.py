@@ -6,5 +6,5 @@ app_name = "parts"
 
 urlpatterns = [
     path("parts/", views.part_list, name="list"),
-    path("parts/<str:part_num>/", views.part_detail, name="detail"),
+    path("parts/<text:part_num>/", views.part_detail, name="detail"),
 ]

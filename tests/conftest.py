@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
 from django.urls import reverse
@@ -113,3 +114,9 @@ def client_for(user) -> APIClient:
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+def session_queries() -> int:
+    """Queries a logged-in request spends reading its session: none when sessions are
+    `cached_db` (with Redis, as in CI and production), one from the database otherwise."""
+    return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 
 from creations.models import Creation
@@ -78,3 +79,27 @@ def test_cache_keys_follow_the_query_string(client, owner, committed):
     assert response["X-Page-Cache"] == "miss"
     assert "Space thing" in response.content.decode()
     assert "Castle thing" not in response.content.decode()
+
+
+def stored_page_keys() -> list:
+    """The page-cache entries the cache holds, from the local-memory or the Redis backend."""
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client().keys("*npu:page:*")
+    assert isinstance(backend, LocMemCache)
+    return [key for key in backend._cache if ":npu:page:" in key]
+
+
+def test_junk_query_parameters_share_one_cache_entry(client, creation):
+    assert client.get("/?junk=1")["X-Page-Cache"] == "miss"
+    for junk in ("2", "3", "<script>", "x" * 500):
+        response = client.get("/", {"junk": junk})
+        assert response["X-Page-Cache"] == "hit"
+        assert "junk" not in response.content.decode()
+    assert len(stored_page_keys()) == 1
+    # Known parameters still make their own pages.
+    assert client.get("/", {"q": "roof", "junk": "1"})["X-Page-Cache"] == "miss"
+    assert client.get("/", {"q": "roof", "junk": "2"})["X-Page-Cache"] == "hit"

@@ -108,3 +108,43 @@ def test_local_media_is_served_with_long_caching(client, creation):
     assert "immutable" in response["Cache-Control"]
     assert client.get("/media/../npu_site/settings.py").status_code == 404
     assert client.get("/media/creations/missing.jpg").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_hidden_creations_pictures_are_served_only_to_who_may_see_it(
+    client, creation, owner, moderator
+):
+    from creations.services import creation_update
+
+    urls = [creation.image.url, creation.thumbnail.url]
+    creation_update(creation=creation, actor=owner, status="hidden")
+    for url in urls:
+        assert client.get(url).status_code == 404
+    client.force_login(owner)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "private, no-cache"
+    client.force_login(moderator)
+    assert client.get(urls[0]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_deleted_creations_pictures_are_gone(
+    client, creation, django_capture_on_commit_callbacks
+):
+    from creations.services import creation_delete
+
+    urls = [creation.image.url, creation.thumbnail.url]
+    with django_capture_on_commit_callbacks(execute=True):
+        creation_delete(creation=creation)
+    for url in urls:
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_file_in_media_that_belongs_to_no_creation_is_not_served(client, settings):
+    stray = settings.MEDIA_ROOT / "creations" / "stray.txt"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_text("not a picture")
+    assert client.get("/media/creations/stray.txt").status_code == 404

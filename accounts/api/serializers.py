@@ -13,18 +13,44 @@ class PublicUserSerializer(serializers.ModelSerializer):
 
 
 class OwnUserSerializer(serializers.ModelSerializer):
+    """The caller's own profile. A new `email` needs `current_password` and takes effect when
+    the member opens the link mailed to it (see UserViewSet.me)."""
+
     creation_count = serializers.IntegerField(read_only=True, help_text="Published creations.")
+    current_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Your password: needed to change `email`.",
+    )
 
     class Meta:
         model = User
-        fields = ["username", "display_name", "bio", "date_joined", "creation_count", "email"]
+        fields = [
+            "username",
+            "display_name",
+            "bio",
+            "date_joined",
+            "creation_count",
+            "email",
+            "current_password",
+        ]
         read_only_fields = ["username", "date_joined", "creation_count"]
 
-    def validate_email(self, value):
-        email = User.objects.normalize_email(value.strip())
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise serializers.ValidationError("An account with this e-mail address already exists.")
-        return email
+    def validate(self, attrs):
+        email = attrs.get("email")
+        if email is not None and self.instance.is_new_email(email):
+            password = attrs.get("current_password")
+            if not password:
+                raise serializers.ValidationError(
+                    {"current_password": "Send your current password to change your e-mail."}
+                )
+            if not self.instance.check_password(password):
+                raise serializers.ValidationError(
+                    {"current_password": "That is not your current password."}
+                )
+        return attrs
 
 
 class TokenRequestSerializer(serializers.Serializer):

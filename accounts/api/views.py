@@ -2,13 +2,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from accounts.backends import login_key
 from accounts.models import User
-from accounts.services import api_token_get_or_create, user_update_profile
+from accounts.services import api_token_get_or_create, email_change_request, user_update_profile
 from creations.selectors import users_with_creation_count
 from npu_site.api import TokenLoginThrottle, errors
+from npu_site.ratelimit import VERIFICATION_MAIL_LIMITS, body_field, limits_exceeded
 
 from .serializers import (
     OwnUserSerializer,
@@ -18,11 +22,21 @@ from .serializers import (
 )
 
 
+class AccountLoginThrottle(TokenLoginThrottle):
+    """Token log-in: 10 a minute per IP and per account however it is named (login_key),
+    shared with the log-in page."""
+
+    limits = (("login_ip", "ip"), ("login_username", login_key))
+
+
 class TokenView(ObtainAuthToken):
     """Trade a username (or e-mail) and password for the member's API token."""
 
-    throttle_classes = [TokenLoginThrottle]
+    throttle_classes = [AccountLoginThrottle]
     permission_classes = [AllowAny]
+    # ObtainAuthToken names DRF's plain JSON parser, which lets a lone surrogate through to
+    # the throttle's key (a 500); the site's parsers refuse it with a 400.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         summary="Get your API token",
@@ -63,20 +77,42 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         methods=["PATCH"],
         summary="Change your display name, bio or e-mail",
+        description=(
+            "A new `email` needs `current_password`. It takes effect when you open the link "
+            "mailed to it; until then the answer shows your old address. The answer is the "
+            "same whether or not another account has the new address."
+        ),
         request=OwnUserSerializer,
         responses={200: OwnUserSerializer, **errors(400, 401, 429)},
     )
     @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
     def me(self, request):
+        """The caller's profile; PATCH changes it.
+
+        An e-mail change never answers "already exists": with the right password the answer is
+        200 with the address unchanged, whether the new address is free (a confirmation link
+        goes to it) or another account's (its owner gets a note instead), so the endpoint
+        cannot be used to find out who is registered. Tries are limited like all mail to a
+        typed-in address (5 an hour per IP and per address).
+        """
         if request.method == "PATCH":
-            serializer = OwnUserSerializer(request.user, data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
             user = request.user
+            typed_email = body_field(request, "email")
+            if typed_email and user.is_new_email(typed_email):
+                wait = limits_exceeded(request, *VERIFICATION_MAIL_LIMITS)
+                if wait is not None:
+                    raise Throttled(wait=wait)
+            serializer = OwnUserSerializer(user, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
             user_update_profile(
                 user=user,
                 display_name=serializer.validated_data.get("display_name", user.display_name),
                 bio=serializer.validated_data.get("bio", user.bio),
-                email=serializer.validated_data.get("email", user.email),
             )
+            email = serializer.validated_data.get("email")
+            if email is not None and user.is_new_email(email):
+                email_change_request(
+                    user=user, email=email, base_url=request.build_absolute_uri("/").rstrip("/")
+                )
         user = users_with_creation_count(User.objects.filter(pk=request.user.pk)).get()
         return Response(OwnUserSerializer(user).data)

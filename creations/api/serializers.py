@@ -80,6 +80,10 @@ READ_ONLY_FIELDS = [
 ]
 
 
+# What only the owner and moderators see of a creation: its status, and who hid it and why.
+OWNER_AND_MODERATOR_FIELDS = ("status", "hidden_by_moderator", "hidden_reason")
+
+
 class CreationSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:creation-detail")
     tags = TagListField(required=False, help_text="Tag names; at most 10.")
@@ -115,8 +119,16 @@ class CreationSerializer(serializers.ModelSerializer):
             "owner",
             *READ_ONLY_FIELDS[2:],
             "status",
+            "hidden_by_moderator",
+            "hidden_reason",
         ]
-        read_only_fields = READ_ONLY_FIELDS
+        read_only_fields = [*READ_ONLY_FIELDS, "hidden_by_moderator"]
+        extra_kwargs = {
+            "hidden_reason": {
+                "help_text": "Why it is hidden; shown to the owner when a moderator hid it. "
+                "Only shown to, and only set by, the owner and moderators."
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,7 +152,8 @@ class CreationSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not instance.can_edit(request.user):
-            data.pop("status", None)
+            for private in OWNER_AND_MODERATOR_FIELDS:
+                data.pop(private, None)
         return data
 
 

@@ -2,7 +2,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 
 from creations.filters import CreationFilter
@@ -10,6 +10,7 @@ from creations.models import Creation
 from creations.selectors import tag_cloud
 from creations.services import creation_create, creation_delete, creation_update
 from npu_site.api import UploadThrottle, errors
+from npu_site.parsers import StrictJSONParser
 from npu_site.text import search_text
 
 from .permissions import IsOwnerOrModerator
@@ -59,7 +60,7 @@ class CreationViewSet(viewsets.ModelViewSet):
     serializer_class = CreationSerializer
     permission_classes = [IsAuthenticatedOrReadOnly, IsOwnerOrModerator]
     filterset_class = CreationFilter
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -87,7 +88,7 @@ class CreationViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = creation_update(
-            creation=serializer.instance, **serializer.validated_data
+            creation=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):

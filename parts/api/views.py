@@ -4,6 +4,7 @@ from rest_framework import viewsets
 
 from creations.selectors import part_catalog, parts_with_creation_count
 from npu_site.api import errors
+from npu_site.converters import TextConverter
 from parts.models import Part
 
 from .serializers import PartSerializer
@@ -32,7 +33,7 @@ class PartViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = PartSerializer
     lookup_field = "part_num"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = TextConverter.regex
     filter_backends = []
 
     def get_queryset(self):

@@ -75,3 +75,51 @@ def test_inactive_moderator_is_not_a_moderator(moderator):
     moderator.is_active = False
     moderator.save()
     assert User.objects.get(pk=moderator.pk).is_moderator is False
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("display_name", "Evil\u202egnp.exe"),  # RIGHT-TO-LEFT OVERRIDE
+        ("display_name", "two\nlines"),
+        ("display_name", "nul\x00"),
+        ("bio", "isolate \u2066here"),
+        ("bio", "bell \x07"),
+    ],
+)
+def test_display_name_and_bio_refuse_control_and_bidi_characters(member, field, value):
+    setattr(member, field, value)
+    with pytest.raises(ValidationError) as excinfo:
+        member.full_clean(exclude=["password"])
+    assert set(excinfo.value.message_dict) == {field}
+
+
+def test_bio_keeps_line_breaks_and_emoji_joiners(member):
+    member.bio = "Hinges\r\nand clips\tand 👩\u200d🔧"
+    member.display_name = "Brick 👩\u200d🔧"
+    member.full_clean(exclude=["password"])
+
+
+@pytest.mark.parametrize("username", ["\u0430xel", "p\u0430ypal", "\u03bfmega_fan", "b\u0456lly"])
+def test_username_mixing_scripts_is_refused(username):
+    user = User(username=username, email="x@example.com")
+    with pytest.raises(ValidationError) as excinfo:
+        user.full_clean(exclude=["password"])
+    assert "one alphabet" in str(excinfo.value.message_dict["username"])
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "axel",
+        "Axel_99",
+        "\u0430\u043b\u0435\u043a\u0441",
+        "\u03c9\u03bc\u03ad\u03b3\u03b1",
+        "\u7530\u4e2d\u305f\u308d\u3046",
+        "\uae40\ucca0\uc218",
+        "mike.b@home+1",
+        "\u017fam",
+    ],
+)
+def test_username_in_one_script_is_accepted(username):
+    User(username=username, email="x@example.com").full_clean(exclude=["password"])

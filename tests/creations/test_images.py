@@ -1,4 +1,5 @@
 import io
+import random
 import re
 import struct
 import zlib
@@ -8,12 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms, ImageFile
 
 from creations.images import image_process, image_store
 from creations.models import Creation
 from creations.services import creation_create
-from tests.images import image_bytes
+from tests import upload_corpus
+from tests.images import grey_icc_profile, image_bytes, png_chunk, stored_metadata
 
 STORED_NAME = re.compile(r"^creations/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
 THUMBNAIL_NAME = re.compile(r"^creations/\d{4}/\d{2}/[0-9a-f]{32}\.thumb\.webp$")
@@ -21,15 +23,6 @@ THUMBNAIL_NAME = re.compile(r"^creations/\d{4}/\d{2}/[0-9a-f]{32}\.thumb\.webp$"
 
 def upload(content: bytes, name: str = "photo.png", content_type: str = "image/png"):
     return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(body))
-        + kind
-        + body
-        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    )
 
 
 def png_bomb() -> bytes:
@@ -226,3 +219,170 @@ def test_failed_database_write_removes_both_files(member, media_files, monkeypat
     with pytest.raises(RuntimeError):
         creation_create(owner=member, title="Lamp", image=upload(image_bytes("PNG")))
     assert media_files() == []
+
+
+# Nothing but pixels survives -----------------------------------------------------------------
+
+
+def png_with_srgb_profile() -> bytes:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return image_bytes("PNG", icc_profile=srgb)
+
+
+def greyscale_with_alpha_and_profile() -> bytes:
+    buffer = io.BytesIO()
+    picture = Image.new("LA", (40, 30), (128, 100))
+    picture.save(buffer, "PNG", icc_profile=grey_icc_profile())
+    return buffer.getvalue()
+
+
+# Sources carrying every kind of metadata their format can hold (see tests/upload_corpus.py).
+METADATA_SOURCES = {
+    "jpeg comment": upload_corpus.jpeg_comment,
+    "jpeg exif gps xmp": upload_corpus.jpeg_exif_gps,
+    "jpeg with a zip after it": upload_corpus.jpeg_zip_polyglot,
+    "png text exif xmp time": upload_corpus.png_metadata,
+    "png rgb with an srgb profile": png_with_srgb_profile,
+    "png greyscale with a profile": upload_corpus.png_greyscale_with_profile,
+    "png greyscale alpha with a profile": greyscale_with_alpha_and_profile,
+    "webp exif xmp profile": upload_corpus.webp_metadata,
+    "gif comment xmp and html": upload_corpus.gif_html_polyglot,
+    "heic exif gps xmp": upload_corpus.heic_phone_photo,
+}
+
+
+@pytest.mark.parametrize("source", METADATA_SOURCES, ids=list(METADATA_SOURCES))
+def test_stored_picture_and_thumbnail_carry_nothing_but_pixels(source):
+    content = METADATA_SOURCES[source]()
+    carried = Image.open(io.BytesIO(content)).info.keys()
+    assert carried & {"comment", "exif", "xmp", "icc_profile", "extension"}  # a real test
+
+    processed = image_process(upload(content))
+
+    for content in (processed.content, processed.thumbnail):
+        assert stored_metadata(content) == []
+        for private in (*upload_corpus.PRIVATE, b"<script", b"Linear grey", b"ICC Profile"):
+            assert private not in content
+
+
+def test_jpeg_comment_is_not_copied_into_the_stored_jpeg():
+    processed = image_process(upload(upload_corpus.jpeg_comment(), "photo.jpg", "image/jpeg"))
+
+    assert b"Owner: Jane Doe" not in processed.content
+    assert b"\xff\xfe" not in processed.content.split(b"\xff\xda")[0]  # no COM segment
+    stored = Image.open(io.BytesIO(processed.content))
+    assert "comment" not in stored.info
+    assert [marker for marker, _ in stored.applist] == ["APP0"]  # JFIF only
+
+
+def test_greyscale_profile_is_applied_then_dropped():
+    # Linear-light grey 128 is about 188 in sRGB: converted, not just stripped.
+    processed = image_process(upload(upload_corpus.png_greyscale_with_profile()))
+
+    stored = Image.open(io.BytesIO(processed.content))
+    assert b"iCCP" not in processed.content
+    assert "icc_profile" not in stored.info
+    assert stored.mode == "L"
+    assert abs(stored.getpixel((1, 1)) - 188) <= 2
+
+
+def test_greyscale_with_alpha_profile_is_applied_and_alpha_kept():
+    processed = image_process(upload(greyscale_with_alpha_and_profile()))
+
+    stored = Image.open(io.BytesIO(processed.content))
+    assert b"iCCP" not in processed.content
+    grey, _, _, alpha = stored.convert("RGBA").getpixel((1, 1))
+    assert abs(grey - 188) <= 2 and alpha == 100
+
+
+def test_png_transparent_colour_is_kept_as_alpha():
+    buffer = io.BytesIO()
+    picture = Image.new("RGB", (40, 30), (0, 255, 0))
+    picture.paste((200, 30, 30), (0, 0, 20, 30))
+    picture.save(buffer, "PNG", transparency=(0, 255, 0))  # a tRNS colour key
+
+    stored = Image.open(io.BytesIO(image_process(upload(buffer.getvalue())).content))
+
+    assert stored.convert("RGBA").getpixel((30, 5))[3] == 0
+    assert stored.convert("RGBA").getpixel((5, 5)) == (200, 30, 30, 255)
+
+
+def test_sixteen_bit_greyscale_png_keeps_its_brightness():
+    # Pillow's own convert("L") clips 16-bit values, turning mid grey white.
+    processed = image_process(upload(upload_corpus.png_16_bit_grey()))
+    assert Image.open(io.BytesIO(processed.content)).getpixel((1, 1)) == 128
+
+
+# The stored picture stays within the upload limit --------------------------------------------
+
+
+def palette_noise_png(transparent: bool = False) -> bytes:
+    """300 × 300 of 256-colour noise: 90 kB as a palette PNG, 260 kB once re-encoded as RGB."""
+    noise = Image.frombytes("RGB", (300, 300), random.Random(3).randbytes(300 * 300 * 3))
+    buffer = io.BytesIO()
+    options = {"transparency": 0} if transparent else {}
+    noise.quantize(256).save(buffer, "PNG", **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("transparent", "fallback"), [(False, "JPEG"), (True, "WEBP")], ids=["opaque", "alpha"]
+)
+def test_picture_re_encoded_over_the_limit_is_stored_lossy_within_it(
+    settings, transparent, fallback
+):
+    settings.NPU_IMAGE_MAX_BYTES = 120_000
+    content = palette_noise_png(transparent)
+    assert len(content) < settings.NPU_IMAGE_MAX_BYTES
+
+    processed = image_process(upload(content))
+
+    assert len(processed.content) <= settings.NPU_IMAGE_MAX_BYTES
+    stored = Image.open(io.BytesIO(processed.content))
+    assert stored.format == fallback
+    assert processed.extension == {"JPEG": "jpg", "WEBP": "webp"}[fallback]
+    assert stored.size == (300, 300)
+    assert stored_metadata(processed.content) == []
+
+
+def test_picture_too_detailed_for_the_limit_even_lossy_is_refused(settings):
+    # A noise tile repeated: 94 kB as lossless WebP, 400 kB lossy, 154 kB as JPEG at 70.
+    content = upload_corpus.tiled_noise_webp((640, 480))
+    settings.NPU_IMAGE_MAX_BYTES = 120_000
+    assert len(content) < settings.NPU_IMAGE_MAX_BYTES
+
+    with pytest.raises(ValidationError) as excinfo:
+        image_process(upload(content, "tiles.webp", "image/webp"))
+
+    assert "too detailed to store within 117.2" in excinfo.value.messages[0]
+    assert excinfo.value.error_list[0].code == "too_detailed"
+
+
+# Clear messages ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [upload_corpus.png_bad_header_crc, upload_corpus.jpeg_corrupt],
+    ids=["png with a broken header checksum", "jpeg with broken huffman tables"],
+)
+def test_broken_file_of_an_accepted_format_is_called_damaged_not_foreign(make):
+    with pytest.raises(ValidationError) as excinfo:
+        image_process(upload(make()))
+    assert "damaged or incomplete" in excinfo.value.messages[0]
+
+
+def test_file_over_the_limit_is_called_too_large():
+    content = upload_corpus.just_over_ten_mb()
+    with pytest.raises(ValidationError) as excinfo:
+        image_process(upload(content, "big.jpg"))
+    assert excinfo.value.messages[0].startswith("The file is too large (10.0")
+
+
+def test_pixel_bomb_is_refused_from_its_header_without_decoding(monkeypatch):
+    def no_decoding(self):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ValidationError, match="megapixels"):
+        image_process(upload(upload_corpus.png_64k_bomb()))

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core import mail
 
 from creations.models import Creation
 from demo.pictures import draw_creation
@@ -110,6 +111,10 @@ def test_sign_up_upload_find_score_edit_and_report(browser, site, photo):
     page.get_by_role("link", name="Sign up").click()
     field(page, "Username").fill("lampmaker")
     field(page, "Email").fill("lampmaker@example.com")
+    page.get_by_role("button", name="Send me the link").click()
+    page.get_by_text("Check your e-mail").wait_for()
+    # The mailed link: the account is made when its owner chooses a password there.
+    page.goto(re.search(r"https?://\S+/accounts/signup/confirm/\S+/", mail.outbox[-1].body)[0])
     page.get_by_label(re.compile(r"^Password:?$")).fill("a-long-brick-password")
     page.get_by_label(re.compile(r"^Password confirmation")).fill("a-long-brick-password")
     page.get_by_role("button", name="Create my account").click()
@@ -205,3 +210,26 @@ def test_keyboard_users_can_skip_to_content_and_score(browser, site):
     assert (score.creativity, score.uniqueness) == (3, 4)
     assert not has_horizontal_scroll(page)
     page.context.close()
+
+
+def test_swagger_ui_renders_and_runs_a_request_under_the_sites_csp(browser, site, transactional_db):
+    page = new_page(browser)
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    response = page.goto(f"{site}/api/v1/docs/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator(".swagger-ui .info .title").filter(has_text="NPU API").wait_for()
+    operation = page.locator("#operations-creations-creations_list")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+    operation.locator(".responses-table .response-col_status").filter(
+        has_text="200"
+    ).first.wait_for()
+    page.screenshot(path=OUTPUT / "swagger-ui.png")
+    assert blocked == []

@@ -11,8 +11,9 @@ def test_recompute_scores_from_the_command_line(manage):
         )
         connection.execute(
             "INSERT INTO creations_creation (owner_id, title, description, image, thumbnail,"
-            " alt_text, width, height, image_hash, status, created_at, updated_at, score_count)"
-            " VALUES (1, 'Lamp', '', 'x.jpg', 'x.webp', '', 1, 1, '', 'published',"
+            " alt_text, width, height, image_hash, status, hidden_by_moderator, hidden_reason,"
+            " created_at, updated_at, score_count)"
+            " VALUES (1, 'Lamp', '', 'x.jpg', 'x.webp', '', 1, 1, '', 'published', 0, '',"
             " '2026-01-01', '2026-01-01', 0)"
         )
         # A score written behind the services' back: the aggregates are stale.
