@@ -40,8 +40,9 @@ def tag_normalize(name: str) -> str:
 def tags_parse(value: str | Iterable[str] | None) -> list[str]:
     """Turn a comma-separated string or a list of strings into normalised, distinct tags.
 
-    Blank entries (a trailing comma, say) are skipped; more than NPU_MAX_TAGS distinct tags
-    is an error, found before any tag is normalised.
+    Blank entries (a trailing comma, say) are skipped. More than NPU_MAX_TAGS distinct values
+    as typed is an error, found before any tag is normalised (so the bound costs nothing):
+    eleven spellings of two tags are refused, ten are two tags.
     """
     tags: list[str] = []
     limit = settings.NPU_MAX_TAGS

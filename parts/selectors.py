@@ -18,11 +18,12 @@ def part_numbers_parse(value) -> list[str]:
     """
     numbers: list[str] = []
     for piece in comma_separated(value, limit=settings.NPU_MAX_PARTS, noun="parts"):
-        piece = " ".join(piece.split())[:250]
+        piece = " ".join(piece.split())
         if has_control_characters(piece):
             raise ValidationError(
                 "Part numbers cannot contain control characters.", code="part_control_character"
             )
+        piece = piece[:250].rstrip()
         if piece not in numbers:
             numbers.append(piece)
     return numbers

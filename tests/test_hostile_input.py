@@ -137,3 +137,8 @@ def test_an_emoji_sequence_with_a_zero_width_joiner_is_text(creation, owner):
 )
 def test_a_control_character_in_a_url_path_is_a_404(client, path):
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("digits", ["\u0661", "\U0001d7cf"])
+def test_a_creation_id_is_ascii_digits_only(client, creation, digits):
+    assert client.get(f"/api/v1/creations/{digits}/").status_code == 404

@@ -61,7 +61,7 @@ class CreationViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly, IsOwnerOrModerator]
     filterset_class = CreationFilter
     parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[0-9]+"  # not \d, which takes any Unicode digit (١, 𝟏)
 
     def get_queryset(self):
         return (
