@@ -176,7 +176,9 @@ def test_patch_me_email_change_is_limited_with_retry_after(member):
     response = client.patch(
         "/api/v1/users/me/", {"email": "probe9@example.com", "current_password": PASSWORD}
     )
-    assert response.status_code == 429 and int(response["Retry-After"]) > 60
+    assert (
+        response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 3600
+    )  # an hourly window; it may be ending
     assert mail.outbox == []
 
 

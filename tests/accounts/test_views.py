@@ -287,7 +287,7 @@ def test_password_reset_is_limited_per_ip_with_retry_after(client, member):
         assert client.post(url, {"email": f"someone{attempt}@example.com"}).status_code == 302
     response = client.post(url, {"email": "member@example.com"})
     assert response.status_code == 429
-    assert 60 < int(response["Retry-After"]) <= 3600
+    assert 1 <= int(response["Retry-After"]) <= 3600  # an hourly window; it may be ending
     assert "Please try again in" in response.content.decode()
     assert mail.outbox == []
 
@@ -298,7 +298,9 @@ def test_password_reset_mail_is_limited_per_address(client, member):
         address = "MEMBER@example.com" if attempt % 2 else "member@example.com"
         client.post(url, {"email": address}, REMOTE_ADDR=f"10.5.0.{attempt}")
     response = client.post(url, {"email": "Member@Example.com"}, REMOTE_ADDR="10.6.0.1")
-    assert response.status_code == 429 and int(response["Retry-After"]) > 60
+    assert (
+        response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 3600
+    )  # an hourly window; it may be ending
     assert len(mail.outbox) == 5
 
 
@@ -420,7 +422,9 @@ def test_settings_email_change_is_limited_per_address(client, member, other_memb
     response = save_settings(
         client, email="target@example.com", current_password=PASSWORD, remote_addr="10.4.0.1"
     )
-    assert response.status_code == 429 and int(response["Retry-After"]) > 60
+    assert (
+        response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 3600
+    )  # an hourly window; it may be ending
     assert len(mail.outbox) == 5
 
 
@@ -504,7 +508,7 @@ def test_signup_is_limited_to_five_an_hour_per_ip(client):
         client.post(url, {"username": f"bot{attempt}", "email": f"b{attempt}@x.org"})
     response = client.post(url, {"username": "bot9", "email": "b9@x.org"})
     assert response.status_code == 429
-    assert 60 < int(response["Retry-After"]) <= 3600
+    assert 1 <= int(response["Retry-After"]) <= 3600  # an hourly window; it may be ending
     assert len(mail.outbox) == 5
 
 

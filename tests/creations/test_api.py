@@ -468,7 +468,9 @@ def test_uploads_are_throttled_per_member(settings, member):
     first = client.post("/api/v1/creations/", {**body, "image": photo()}, format="multipart")
     assert first.status_code == 201
     response = client.post("/api/v1/creations/", {**body, "image": photo()}, format="multipart")
-    assert response.status_code == 429 and int(response["Retry-After"]) > 60
+    assert (
+        response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 3600
+    )  # an hourly window; it may be ending
     assert Creation.objects.count() == 1
 
 
