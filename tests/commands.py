@@ -28,14 +28,16 @@ def command_env(tmp_path: Path, database: Path, **extra) -> dict:
 
 @dataclass
 class Manage:
-    """`manage("import_parts", "file.csv")` runs it and returns the CompletedProcess."""
+    """`manage("manage.py", "import_parts", "file.csv")` runs that command line in the project
+    folder, as an operator types it, and returns the CompletedProcess."""
 
     tmp_path: Path
     database: Path
 
-    def __call__(self, *arguments: str, timeout: float = 300, **env):
+    def __call__(self, script: str, *arguments: str, timeout: float = 300, **env):
+        assert script == "manage.py", "commands run through the project's manage.py"
         return subprocess.run(
-            [sys.executable, "manage.py", *arguments],
+            [sys.executable, script, *arguments],
             cwd=ROOT,
             env=command_env(self.tmp_path, self.database, **env),
             capture_output=True,
@@ -53,7 +55,7 @@ class Manage:
 def migrated_database(directory: Path) -> Path:
     """A SQLite file migrated from empty by `manage.py migrate`; fails loudly if that fails."""
     database = directory / "template.sqlite3"
-    completed = Manage(directory, database)("migrate", "--noinput")
+    completed = Manage(directory, database)("manage.py", "migrate", "--noinput")
     assert completed.returncode == 0, completed.stderr
     return database
 

@@ -67,12 +67,12 @@ def test_seed_demo_refuses_production_mode_without_force():
 
 def test_production_settings_do_not_install_the_demo_app(manage):
     assert "demo" not in settings.INSTALLED_APPS
-    refused = manage("seed_demo")
+    refused = manage("manage.py", "seed_demo")
     assert refused.returncode != 0 and "Unknown command: 'seed_demo'" in refused.stderr
 
 
 def test_seed_demo_from_the_command_line_in_debug_mode(manage):
-    seeded = manage("seed_demo", DJANGO_DEBUG="1")
+    seeded = manage("manage.py", "seed_demo", DJANGO_DEBUG="1")
     assert seeded.returncode == 0, seeded.stderr
     assert "creations: 60/60" in seeded.stdout
     assert manage.sql("SELECT COUNT(*) FROM creations_creation") == [(60,)]

@@ -138,6 +138,7 @@ def test_import_parts_from_the_command_line(manage):
     # `manage.py` runs Django's system checks first, which call_command skips: a command that
     # shadows BaseCommand.check() crashed here and nowhere else.
     first = manage(
+        "manage.py",
         "import_parts",
         str(FIXTURES / "parts.csv"),
         "--categories",
@@ -148,14 +149,14 @@ def test_import_parts_from_the_command_line(manage):
     assert f"Parts: {total} added, 0 updated, 0 unchanged, 0 row(s) skipped." in first.stdout
     assert manage.sql("SELECT name FROM parts_part WHERE part_num = '3001'") == [("Brick 2 x 4",)]
 
-    again = manage("import_parts", str(FIXTURES / "parts.csv"), "--strict")
+    again = manage("manage.py", "import_parts", str(FIXTURES / "parts.csv"), "--strict")
     assert again.returncode == 0, again.stderr
     assert f"Parts: 0 added, 0 updated, {total} unchanged" in again.stdout
 
 
 def test_import_parts_command_line_refuses_a_malformed_file_with_strict(manage, tmp_path):
     path = write(tmp_path, "bad.csv", "part_num,name,part_cat_id\n3001,Brick 2 x 4,11\n,x,1\n")
-    refused = manage("import_parts", str(path), "--strict")
+    refused = manage("manage.py", "import_parts", str(path), "--strict")
     assert refused.returncode == 1
     assert "line 3: bad part number" in refused.stderr and "nothing imported" in refused.stderr
     assert manage.sql("SELECT COUNT(*) FROM parts_part") == [(0,)]

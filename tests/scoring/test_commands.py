@@ -21,7 +21,7 @@ def test_recompute_scores_from_the_command_line(manage):
             "INSERT INTO scoring_score (user_id, creation_id, creativity, uniqueness, created_at,"
             " updated_at) VALUES (2, 1, 4, 2, '2026-01-01', '2026-01-01')"
         )
-    completed = manage("recompute_scores")
+    completed = manage("manage.py", "recompute_scores")
     assert completed.returncode == 0, completed.stderr
     assert "Recomputed the aggregates of 1 creation(s); 1 had drifted." in completed.stdout
     assert manage.sql(
