@@ -15,7 +15,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .ratelimit import rate_limit_exceeded, username_key
+from .ratelimit import rate_limit_exceeded
 
 
 class Pagination(PageNumberPagination):
@@ -85,13 +85,6 @@ class UploadThrottle(LimitThrottle):
     limits = (("upload", "user"),)
     methods = frozenset({"POST"})
     members_only = True
-
-
-class TokenLoginThrottle(LimitThrottle):
-    """Token log-in: 10 a minute per IP and per username, shared with the log-in page."""
-
-    limits = (("login_ip", "ip"), ("login_username", username_key))
-    methods = frozenset({"POST"})
 
 
 def exception_handler(exc, context):

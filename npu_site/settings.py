@@ -373,7 +373,6 @@ NPU_RATE_LIMITS = {
     "score": "60/m",
     "api_anon": "120/m",
     "api_member": "600/m",
-    "api_token": "10/m",
     # Mail to an address someone typed in: password-reset links, sign-up and address-change
     # links (or the note that an account has that address already).
     "password_reset_ip": "5/h",

@@ -11,7 +11,7 @@ from accounts.backends import login_key
 from accounts.models import User
 from accounts.services import api_token_get_or_create, email_change_request, user_update_profile
 from creations.selectors import users_with_creation_count
-from npu_site.api import TokenLoginThrottle, errors
+from npu_site.api import LimitThrottle, errors
 from npu_site.ratelimit import VERIFICATION_MAIL_LIMITS, body_field, limits_exceeded
 
 from .serializers import (
@@ -22,11 +22,12 @@ from .serializers import (
 )
 
 
-class AccountLoginThrottle(TokenLoginThrottle):
+class AccountLoginThrottle(LimitThrottle):
     """Token log-in: 10 a minute per IP and per account however it is named (login_key),
     shared with the log-in page."""
 
     limits = (("login_ip", "ip"), ("login_username", login_key))
+    methods = frozenset({"POST"})
 
 
 class TokenView(ObtainAuthToken):
