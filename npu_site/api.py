@@ -12,10 +12,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from .ratelimit import rate_limit_exceeded
+from .unavailable import as_unavailable, log_unavailable
 
 
 class Pagination(PageNumberPagination):
@@ -88,7 +91,16 @@ class UploadThrottle(LimitThrottle):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError (raised by services) as a 400."""
+    """DRF's handler, plus Django's ValidationError (raised by services) as a 400, and a
+    database or counter that is down for a moment as a 503 with Retry-After."""
+    unavailable = as_unavailable(exc)
+    if unavailable is not None:
+        request = context["request"]
+        log_unavailable(request, exc)
+        set_rollback()
+        response = Response({"detail": unavailable.message}, status=503)
+        response["Retry-After"] = str(unavailable.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict") and set(exc.error_dict) != {NON_FIELD_ERRORS}:
             detail = exc.message_dict

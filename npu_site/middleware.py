@@ -1,11 +1,14 @@
 """Project-wide middleware: health probes, request ids, the Content Security Policy, the 405
-page, and the client's address for rate limits."""
+page, request body limits, and the client's address for rate limits."""
 
 import ipaddress
 import re
 import uuid
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
 from .logging import request_id_var
@@ -80,6 +83,43 @@ class MethodNotAllowedPageMiddleware:
         ):
             response.content = render_to_string("405.html", request=request)
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a request body over its view's limit with a 413, before anything reads it.
+
+    Django bounds the form fields and JSON it holds in memory (DATA_UPLOAD_MAX_MEMORY_SIZE) but
+    not an uploaded file, which it spools to disk whatever its size, and it reads the body to
+    find out. The declared length is checked here first: the views that take a picture
+    (settings.NPU_UPLOAD_VIEWS) accept NPU_UPLOAD_REQUEST_MAX_BYTES, every other view
+    NPU_REQUEST_MAX_BYTES. It must come before CsrfViewMiddleware, which reads the form.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads no body then either
+        match = request.resolver_match
+        if match is not None and match.view_name in settings.NPU_UPLOAD_VIEWS:
+            limit = settings.NPU_UPLOAD_REQUEST_MAX_BYTES
+        else:
+            limit = settings.NPU_REQUEST_MAX_BYTES
+        if length <= limit:
+            return None
+        message = (
+            f"The request is too large ({filesizeformat(length)}); "
+            f"the limit here is {filesizeformat(limit)}."
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=413)
+        return render(request, "413.html", {"message": message}, status=413)
 
 
 def client_ip(request) -> str:

@@ -1,14 +1,21 @@
 """Rate limits for pages, from settings.NPU_RATE_LIMITS, counted by django-ratelimit.
 
 Over a limit the visitor gets a 429 page saying when to try again, with `Retry-After` set.
+While the cache that keeps the counters is down, members' limits let requests through and the
+log-in, sign-up and mail limits answer 503 (`_uncounted`).
 """
 
 import functools
+import logging
 import unicodedata
 
 from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
+
+from .unavailable import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def identifier_normalised(value) -> str:
@@ -54,10 +61,33 @@ def rate_limit_exceeded(request, name: str, *, key) -> int | None:
         method=get_usage.ALL,
         increment=True,
     )
-    if usage is None or not usage["should_limit"]:
+    if usage is None:
         return None
-    # time_left is -1 when the cache could not count; ask for a short wait then.
+    # django-ratelimit's answer when the cache could not count. (A time_left of -1 alone is
+    # not it: that also happens when the window ends during the call; a counted try is >= 1.)
+    if usage["count"] == 0 and usage["time_left"] == -1:
+        return _uncounted(name)
+    if not usage["should_limit"]:
+        return None
     return max(usage["time_left"], 1)
+
+
+def _uncounted(name: str) -> None:
+    """What a limit does while its counter cannot be kept (the cache is down).
+
+    Members' limits (uploads, scores, API reads) fail open: the request goes through, and the
+    cache backend has logged the outage. Limits that stand between a stranger and a password
+    guess or a mail to someone's address fail closed: guessing without a limit is what an
+    attacker would wait for, so log-in, sign-up and mailed links answer 503 with Retry-After.
+    """
+    if name in settings.NPU_RATE_LIMITS_FAIL_CLOSED:
+        raise ServiceUnavailable(
+            "This is not possible for a moment (a safety check is unavailable). Please try "
+            "again in a minute.",
+            retry_after=settings.NPU_RATE_LIMIT_UNAVAILABLE_RETRY_AFTER,
+        )
+    logger.info("Limit %s not counted: the cache is unavailable.", name)
+    return None
 
 
 def _wait_text(seconds: int) -> str:

@@ -7,6 +7,7 @@ switches to development mode: a fixed development key, SQLite in the project, me
 import os
 from pathlib import Path
 
+import botocore.config
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -25,6 +26,16 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_float(name: str, *, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from error
 
 
 def env_int(name: str, *, default: int) -> int:
@@ -86,12 +97,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the form: an oversized body is refused unread.
+    "npu_site.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, so the 405 page it renders has the user, messages and CSRF token of a page.
     "npu_site.middleware.MethodNotAllowedPageMiddleware",
+    # A view that fails because the database is down answers 503 with Retry-After.
+    "npu_site.unavailable.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "npu_site.urls"
@@ -143,10 +158,15 @@ if DATABASE_REPLICA_URL:
 # No query may hold a worker for long: PostgreSQL cancels any statement that runs longer than
 # this (milliseconds; 0 for none, e.g. for a long migration or import run by hand).
 DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", default=10_000)
+# Nor may a server that does not answer: a connection attempt gives up after this many seconds
+# (libpq's minimum is 2) and the request answers 503 (npu_site.unavailable).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", default=3)
 for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql" and DATABASE_STATEMENT_TIMEOUT:
+    if _database["ENGINE"] == "django.db.backends.postgresql":
         _options = _database.setdefault("OPTIONS", {})
-        _options["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
+        _options["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+        if DATABASE_STATEMENT_TIMEOUT:
+            _options["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
 # After a write, the writer's next requests (the page a form redirects to, say) read from the
 # primary for this long, so replication lag never hides a member's own change from them.
 NPU_REPLICA_PIN_SECONDS = env_int("NPU_REPLICA_PIN_SECONDS", default=10)
@@ -155,12 +175,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache
 # Redis when REDIS_URL is set, so every web process shares rate-limit counters and caches.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# While Redis is unreachable the site serves without it (npu_site.cache): pages are rendered
+# afresh, members' limits are not counted, log-in and sign-up answer 503 (npu_site.ratelimit),
+# sessions are read from the database. Every call gives up after REDIS_TIMEOUT seconds, and
+# after a failure a process leaves Redis alone for NPU_CACHE_RETRY_SECONDS.
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", default=0.5)
+NPU_CACHE_RETRY_SECONDS = env_float("NPU_CACHE_RETRY_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "npu_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "npu",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
         }
     }
     # Sessions live in Redis, backed by the database so a Redis restart logs nobody out.
@@ -213,6 +243,13 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", default=True)
     AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", default=3600)
     AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "public, max-age=31536000, immutable"}
+    # A store that does not answer fails the upload in seconds rather than holding the worker
+    # until gunicorn kills it; a failed call is retried once.
+    AWS_S3_CLIENT_CONFIG = botocore.config.Config(
+        connect_timeout=env_float("AWS_S3_CONNECT_TIMEOUT", default=3.0),
+        read_timeout=env_float("AWS_S3_READ_TIMEOUT", default=5.0),
+        retries={"max_attempts": 2, "mode": "standard"},
+    )
     MEDIA_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
     if AWS_S3_CUSTOM_DOMAIN:
         MEDIA_ORIGINS = [f"https://{AWS_S3_CUSTOM_DOMAIN}"]
@@ -236,7 +273,17 @@ STORAGES = {
 }
 # Django reads whole uploads up to this size into memory; larger ones spool to a temp file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Request bodies, by declared length (npu_site.middleware.RequestBodyLimitMiddleware): the views
+# that take a picture accept one at the upload limit and its form fields, every other view a
+# form or JSON body of this size. The largest form the site takes is about 30 KB (a
+# 5,000-character description, in UTF-8 and URL-encoded); the limit leaves room enough that a
+# field far too long (a megabyte of text) is still read and refused by name with a 400, while
+# no request can make a worker read or spool more than this.
+NPU_REQUEST_MAX_BYTES = env_int("NPU_REQUEST_MAX_BYTES", default=4 * 1024 * 1024)
+# Form fields and JSON bodies held in memory, in any request; files are not counted here, and
+# are bounded by the limits above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = NPU_REQUEST_MAX_BYTES
+NPU_UPLOAD_VIEWS = frozenset({"creations:new", "api:creation-list"})
 
 # E-mail: the console by default; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -246,6 +293,7 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "NPU <noreply@localhost>")
@@ -362,7 +410,12 @@ NPU_MAX_TAGS = 10
 NPU_MAX_PARTS = 10
 NPU_MAX_TAG_LENGTH = 50
 NPU_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+# A picture at the limit, multipart's overhead and the form's other fields.
+NPU_UPLOAD_REQUEST_MAX_BYTES = NPU_IMAGE_MAX_BYTES + 1024 * 1024
 NPU_IMAGE_MAX_PIXELS = 40_000_000
+# Stored pictures are scaled down to at most this many pixels on their longer side, which
+# bounds the encoder's time and the stored file whatever was uploaded.
+NPU_IMAGE_MAX_SIDE = env_int("NPU_IMAGE_MAX_SIDE", default=4096)
 NPU_THUMBNAIL_SIZE = 480
 NPU_GALLERY_PAGE_SIZE = 24
 NPU_RATE_LIMITS = {
@@ -380,6 +433,21 @@ NPU_RATE_LIMITS = {
     "verification_mail_ip": "5/h",
     "verification_mail_address": "5/h",
 }
+# While the cache is down these limits cannot count, and they refuse (503 with Retry-After)
+# rather than let unlimited password guesses or mail through; every other limit lets requests
+# through uncounted (npu_site.ratelimit).
+NPU_RATE_LIMITS_FAIL_CLOSED = frozenset(
+    {
+        "login_ip",
+        "login_username",
+        "signup",
+        "password_reset_ip",
+        "password_reset_address",
+        "verification_mail_ip",
+        "verification_mail_address",
+    }
+)
+NPU_RATE_LIMIT_UNAVAILABLE_RETRY_AFTER = 30
 # django-ratelimit counts in the default cache: shared through Redis when REDIS_URL is set, per
 # process otherwise (fine for `make run`). It is not in INSTALLED_APPS because its system check
 # rejects that local-memory default outright.

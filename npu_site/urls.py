@@ -14,6 +14,9 @@ from . import (
     views,
 )
 
+# A database that is down is a 503 with Retry-After, wherever the error was raised.
+handler500 = "npu_site.unavailable.server_error"
+
 admin.site.site_header = "NPU moderation"
 admin.site.site_title = "NPU admin"
 admin.site.index_title = "Moderation"

@@ -38,7 +38,8 @@ def request_in_subprocess(path: str, **env) -> dict:
         [sys.executable, "-c", script],
         cwd=ROOT,
         env={
-            **os.environ,
+            # The databases and cache are the test's to choose; none is inherited.
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))},
             "DJANGO_SETTINGS_MODULE": "npu_site.settings",
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_SECURE_SSL_REDIRECT": "0",
@@ -66,16 +67,32 @@ def test_readyz_is_503_and_names_the_database_when_it_is_unreachable(tmp_path):
     assert result["body"]["checks"]["storage"] == "ok"
 
 
-def test_readyz_names_the_cache_when_redis_is_unreachable(tmp_path):
+def test_readyz_reports_a_missing_redis_as_degraded_and_stays_in_service(tmp_path):
     result = request_in_subprocess(
         "/readyz",
         DATABASE_URL=f"sqlite:///{tmp_path / 'ready.sqlite3'}",
         REDIS_URL="redis://127.0.0.1:1/0",
         MEDIA_ROOT=str(tmp_path),
     )
-    assert result["status"] == 503
-    assert result["body"]["checks"]["cache"].startswith("failed")
+    # The site serves without the cache, so the process stays in the load balancer's pool.
+    assert result["status"] == 200
+    assert result["body"]["status"] == "degraded"
+    assert result["body"]["checks"]["cache"].startswith("degraded")
     assert result["body"]["checks"]["database"] == "ok"
+    assert result["body"]["checks"]["storage"] == "ok"
+
+
+def test_readyz_is_503_when_the_media_storage_is_unusable(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the media folder should be")
+    result = request_in_subprocess(
+        "/readyz",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'ready.sqlite3'}",
+        MEDIA_ROOT=str(blocked),
+    )
+    assert result["status"] == 503
+    assert result["body"]["status"] == "unavailable"
+    assert result["body"]["checks"]["storage"].startswith("failed")
 
 
 def test_server_error_page_renders_without_a_request_context(client):

@@ -128,7 +128,9 @@ def wait_for_a_fresh_rate_window(value: str, period: int, needed: float) -> None
     offset = zlib.crc32(value.encode()) % period
     left = (offset - time.time()) % period
     if left < needed:
-        time.sleep(left + 0.5)
+        # django-ratelimit counts whole seconds, and the second in which a window ends still
+        # belongs to it: the next window starts a full second after that boundary.
+        time.sleep(left + 1.5)
 
 
 def test_log_in_limit_holds_across_two_processes(two_web_processes):
