@@ -1,9 +1,11 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .images import ACCEPT_ATTRIBUTE, image_process
-from .models import Creation
+from .models import Creation, validate_upload_key
 from .services import parts_for
 from .tagging import tags_parse
 
@@ -64,6 +66,15 @@ class CreationForm(forms.ModelForm):
 
     tags = TagsField()
     parts = PartsField()
+    # New for every blank form; a second post of the same form (a double click, a resubmit
+    # after a slow answer) finds the creation the first one made (creation_create_once).
+    upload_key = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=64,
+        validators=[validate_upload_key],
+        initial=lambda: uuid.uuid4().hex,
+    )
     image = forms.FileField(
         label="Photo",
         help_text="JPEG, PNG, WebP, GIF or HEIC, up to 10 MB and 40 megapixels. "

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.core.validators import MinLengthValidator
+from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import connections, models
 from django.db.models import (
     Avg,
@@ -42,6 +42,13 @@ TRENDING_HELP = (
     "then by their rating."
 )
 SITE_MEAN_CACHE_KEY = "npu:site-mean-rating"
+
+# An upload key: a UUID's hex or anything like it, in letters, digits and . _ : - only.
+validate_upload_key = RegexValidator(
+    r"\A[A-Za-z0-9._:-]{1,64}\Z",
+    "An upload key is 1 to 64 letters, digits, dots, underscores, colons or hyphens.",
+    code="invalid_upload_key",
+)
 
 
 def site_mean_rating() -> float:
@@ -222,6 +229,16 @@ class Creation(models.Model):
         help_text="Shown to the owner when a moderator hides the creation.",
     )
     hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The key the upload form or the API client's Idempotency-Key gave the upload: the same
+    # upload sent twice (a double click, a retry after a timeout) makes one creation.
+    upload_key = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # rows written by a release that predates the column
+        editable=False,
+        validators=[validate_upload_key],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -242,6 +259,11 @@ class Creation(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="creation_title_not_empty"),
+            models.UniqueConstraint(
+                fields=["owner", "upload_key"],
+                condition=~Q(upload_key=""),
+                name="creation_upload_key_once",
+            ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("description"), 5000),
                 name="creation_description_max_length",

@@ -23,6 +23,13 @@ def creation_for_detail(*, viewer, pk: int) -> Creation:
     return Creation.objects.visible_to(viewer).for_cards().prefetch_related("parts").get(pk=pk)
 
 
+def creation_by_upload_key(*, owner, upload_key: str) -> Creation | None:
+    """The creation `owner` already made with this upload key, if any."""
+    if not upload_key:
+        return None
+    return Creation.objects.filter(owner=owner, upload_key=upload_key).first()
+
+
 def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
     """Tags used by published creations, with how many, most used first."""
     content_type = ContentType.objects.get_for_model(Creation)

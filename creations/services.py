@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
@@ -19,7 +19,7 @@ from parts.selectors import part_numbers_parse, parts_resolve
 
 from .images import ProcessedImage, image_delete, image_process, image_store
 from .models import Creation, ImageHashBand
-from .selectors import hash_bands, similar_creations
+from .selectors import creation_by_upload_key, hash_bands, similar_creations
 from .tagging import tag_normalize, tags_parse
 
 
@@ -80,10 +80,13 @@ def creation_create(
     parts=None,
     status: str = Creation.Status.PUBLISHED,
     hidden_reason: str = "",
+    upload_key: str = "",
 ) -> Creation:
     """Validate and store a new creation; on any error nothing is left in storage or the DB.
 
     Earlier creations whose pictures look alike end up in `creation.possible_duplicates`.
+    A second creation with the owner's `upload_key` is refused by the database
+    (IntegrityError); `creation_create_once` is the service that expects it.
     """
     tag_names = tags_parse(tags)
     featured = parts_for(parts)
@@ -97,6 +100,7 @@ def creation_create(
         width=processed.width,
         height=processed.height,
         image_hash=f"{processed.fingerprint:032x}",
+        upload_key=upload_key,
     )
     creation.full_clean(exclude=["image", "thumbnail"])
     image_name, thumbnail_name = image_store(processed)
@@ -114,6 +118,26 @@ def creation_create(
         image_delete(image_name, thumbnail_name)
         raise
     return creation
+
+
+def creation_create_once(*, owner, upload_key: str, **fields) -> tuple[Creation, bool]:
+    """`creation_create`, at most once per owner and upload key; returns (creation, created).
+
+    The same upload sent twice (a double click, two tabs, a client retrying after a timeout)
+    carries the same key, and the second gets the creation the first made. Two copies in
+    flight at once both get this far; the database's unique constraint lets one row in, and the
+    other's files are removed by `creation_create` as for any failed upload.
+    """
+    earlier = creation_by_upload_key(owner=owner, upload_key=upload_key)
+    if earlier is not None:
+        return earlier, False
+    try:
+        return creation_create(owner=owner, upload_key=upload_key, **fields), True
+    except IntegrityError:
+        earlier = creation_by_upload_key(owner=owner, upload_key=upload_key)
+        if earlier is None:
+            raise
+        return earlier, False
 
 
 class ModeratorHideError(PermissionDenied):

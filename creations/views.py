@@ -13,9 +13,9 @@ from npu_site.views import media_file_response
 
 from .forms import CreationEditForm, CreationForm
 from .gallery import gallery_context
-from .models import Creation
-from .selectors import creation_for_detail, tag_cloud, tag_is_public
-from .services import creation_create, creation_delete, creation_update
+from .models import Creation, validate_upload_key
+from .selectors import creation_by_upload_key, creation_for_detail, tag_cloud, tag_is_public
+from .services import creation_create_once, creation_delete, creation_update
 
 
 @cache_anonymous_page
@@ -82,13 +82,22 @@ def creation_detail(request, pk):
 @login_required
 @rate_limited(("upload", "user"))
 def creation_new(request):
+    if request.method == "POST":
+        # A second post of the same form is answered before its picture is processed again.
+        earlier = creation_by_upload_key(
+            owner=request.user, upload_key=_upload_key(request.POST.get("upload_key"))
+        )
+        if earlier is not None:
+            return _already_published(request, earlier)
     form = CreationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            creation = creation_create(owner=request.user, **form.cleaned_data)
+            creation, created = creation_create_once(owner=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if not created:
+                return _already_published(request, creation)
             tags = ", ".join(form.cleaned_data["tags"]) or "none"
             messages.success(request, f"Your creation is published. Tags: {tags}.")
             for match in creation.possible_duplicates.visible_to(request.user)[:3]:
@@ -103,6 +112,21 @@ def creation_new(request):
                 )
             return redirect(creation)
     return render(request, "creations/creation_form.html", {"form": form})
+
+
+def _upload_key(value) -> str:
+    if not value:
+        return ""
+    try:
+        validate_upload_key(value)
+    except ValidationError:
+        return ""  # the form says what is wrong with it
+    return value
+
+
+def _already_published(request, creation):
+    messages.info(request, "This upload was already published: here it is.")
+    return redirect(creation)
 
 
 def _editable(request, pk) -> Creation:

@@ -1,14 +1,22 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
 
 from creations.filters import CreationFilter
-from creations.models import Creation
-from creations.selectors import tag_cloud
-from creations.services import creation_create, creation_delete, creation_update
+from creations.models import Creation, validate_upload_key
+from creations.selectors import creation_by_upload_key, tag_cloud
+from creations.services import creation_create_once, creation_delete, creation_update
 from npu_site.api import UploadThrottle, errors
 from npu_site.parsers import StrictJSONParser
 from npu_site.text import search_text
@@ -33,9 +41,26 @@ CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
     ),
     create=extend_schema(
         summary="Upload a creation",
-        description="Multipart upload. `tags` may be repeated or one comma-separated value.",
+        description="Multipart upload. `tags` may be repeated or one comma-separated value. "
+        "Send an `Idempotency-Key` header (e.g. a new UUID per upload) to make a retry safe: "
+        "the same member sending the same key again gets the creation the first request "
+        "made, with 200, instead of a second creation.",
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="1–64 letters, digits, `.`, `_`, `:` or `-`, new for each upload.",
+            )
+        ],
         request={"multipart/form-data": CreationSerializer},
-        responses={201: CreationSerializer, **errors(400, 401, 429)},
+        responses={
+            201: CreationSerializer,
+            200: OpenApiResponse(
+                CreationSerializer, description="This upload was made before with this key."
+            ),
+            **errors(400, 401, 429),
+        },
     ),
     update=extend_schema(
         summary="Replace a creation's text, tags and status",
@@ -83,8 +108,34 @@ class CreationViewSet(viewsets.ModelViewSet):
             throttles.append(UploadThrottle())
         return throttles
 
-    def perform_create(self, serializer):
-        serializer.instance = creation_create(owner=self.request.user, **serializer.validated_data)
+    def create(self, request, *args, **kwargs):
+        upload_key = self._upload_key(request)
+        # A repeat is answered before its picture is processed again.
+        earlier = creation_by_upload_key(owner=request.user, upload_key=upload_key)
+        if earlier is None:
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            creation, created = creation_create_once(
+                owner=request.user, upload_key=upload_key, **serializer.validated_data
+            )
+        else:
+            creation, created = earlier, False
+        data = self.get_serializer(creation).data
+        return Response(
+            data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers=self.get_success_headers(data),
+        )
+
+    @staticmethod
+    def _upload_key(request) -> str:
+        upload_key = request.headers.get("Idempotency-Key", "")
+        if upload_key:
+            try:
+                validate_upload_key(upload_key)
+            except DjangoValidationError as error:
+                raise ValidationError({"Idempotency-Key": error.messages}) from error
+        return upload_key
 
     def perform_update(self, serializer):
         serializer.instance = creation_update(

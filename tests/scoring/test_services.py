@@ -221,3 +221,34 @@ def test_concurrent_withdrawals_and_scores_keep_aggregates_exact():
         thread.join()
 
     assert stored_aggregates(creation) == (6, 5.0, 4.0, 4.5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_same_score_sent_twice_at_once_makes_one_row():
+    creation = CreationFactory()
+    member = UserFactory()
+    barrier = threading.Barrier(2)
+    created, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            created.append(
+                score_upsert(user=member, creation=creation, creativity=4, uniqueness=2)[1]
+            )
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(created) == [False, True]
+    assert Score.objects.filter(user=member, creation=creation).count() == 1
+    assert stored_aggregates(creation) == (1, 4.0, 2.0, 3.0)
