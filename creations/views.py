@@ -64,6 +64,7 @@ def creation_media(request, path):
     return media_file_response(path, public=status == Creation.Status.PUBLISHED)
 
 
+@cache_anonymous_page(scope=("creation", "pk"))
 def creation_detail(request, pk):
     try:
         creation = creation_for_detail(viewer=request.user, pk=pk)

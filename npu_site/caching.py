@@ -1,42 +1,79 @@
 """Short-lived caches of what anonymous visitors see: the gallery, the tag cloud and tag
-pages, the parts catalog and part pages, and profiles (every view under @cache_anonymous_page).
+pages, the parts catalog and part pages, profiles, and creation pages (every view under
+@cache_anonymous_page).
 
-Every cached page's key carries a version number. The services that change what those pages
-show (creations, tags, scores, parts, profiles) call `listings_changed()`, which bumps the
-version once the change commits, so no visitor sees a stale page for longer than it takes to
-commit. Nothing else calls it: admin hooks and views go through those services. The cache is
-shared through Redis when REDIS_URL is set.
+A cached page's key carries version tokens, and a change makes a page unreachable by replacing
+the token it was stored under, once the change commits. Two kinds of token, so that the pages
+browsing depends on survive scoring:
+
+- the listings token, which every listing and creation page carries. The services that change
+  what they show (creations, tags, parts, profiles) call `listings_changed()`. Score writes do
+  not: a listing shows scores (ratings, counts, the `top` order) up to NPU_PAGE_CACHE_SECONDS
+  old, which is what keeps it cached while members score at any rate.
+- one token per object, which only that object's pages carry (a creation's page). Its services
+  call `object_changed("creation", pk)`, score writes included, so a creation's page is exact
+  as soon as a score on it commits.
+
+A token is random, so an evicted or expired token can never bring back pages stored under an
+earlier one. Nothing but services calls the two functions: admin hooks and views go through
+those services. The cache is shared through Redis when REDIS_URL is set; while Redis is down
+every page is rendered afresh (npu_site.cache).
 """
 
 import functools
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
 
-VERSION_KEY = "npu:listings:version"
+LISTINGS_KEY = "npu:listings:version"
 
 
-def listings_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return version
+def _object_key(kind: str, pk) -> str:
+    return f"npu:version:{kind}:{pk}"
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _versions(keys: list[str]) -> list[str]:
+    """The current token of each key, in one round trip; a missing one is created."""
+    found = cache.get_many(keys)
+    tokens = []
+    for key in keys:
+        token = found.get(key)
+        if token is None:
+            token = _new_token()
+            # Another process may have just created it: theirs wins, both then agree.
+            cache.add(key, token, timeout=_token_timeout(key))
+            token = cache.get(key, token)
+        tokens.append(token)
+    return tokens
+
+
+def _token_timeout(key: str) -> int | None:
+    # The listings token lives as long as the cache does. An object's token need only outlive
+    # the pages stored under it; one that expires just makes those pages unreachable.
+    return None if key == LISTINGS_KEY else 2 * settings.NPU_PAGE_CACHE_SECONDS
+
+
+def listings_version() -> str:
+    return _versions([LISTINGS_KEY])[0]
 
 
 def listings_changed() -> None:
-    """Drop every cached listing, once the current transaction commits."""
-    transaction.on_commit(_bump)
+    """Drop every cached listing and creation page, once the current transaction commits."""
+    transaction.on_commit(lambda: cache.set(LISTINGS_KEY, _new_token(), timeout=None))
 
 
-def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # the key was evicted: any new value makes old keys unreachable
-        cache.set(VERSION_KEY, listings_version() + 1, timeout=None)
+def object_changed(kind: str, pk) -> None:
+    """Drop the cached pages of one object, e.g. ("creation", 42), once the change commits."""
+    key = _object_key(kind, pk)
+    transaction.on_commit(lambda: cache.set(key, _new_token(), timeout=_token_timeout(key)))
 
 
 # The query parameters any cached page reads. A cached page is rendered from these alone
@@ -56,14 +93,24 @@ def known_parameters_only(request) -> None:
     request.META["QUERY_STRING"] = kept.urlencode()
 
 
-def page_cache_key(request) -> str:
+def page_cache_key(request, *, scope: tuple[str, object] | None = None) -> str:
+    """The key of the cached page for `request`: its path and known parameters, under the
+    listings token and, for an object's page, that object's token."""
+    keys = [LISTINGS_KEY] if scope is None else [LISTINGS_KEY, _object_key(*scope)]
+    tokens = ":".join(_versions(keys))
     known = request.META.get("QUERY_STRING", "")
     digest = hashlib.sha256(f"{request.path}?{known}".encode("utf-8", "replace")).hexdigest()
-    return f"npu:page:{listings_version()}:{digest}"
+    return f"npu:page:{tokens}:{digest}"
 
 
-def cache_anonymous_page(view):
-    """Serve anonymous GETs of `view` from the cache for NPU_PAGE_CACHE_SECONDS."""
+def cache_anonymous_page(view=None, *, scope: tuple[str, str] | None = None):
+    """Serve anonymous GETs of `view` from the cache for NPU_PAGE_CACHE_SECONDS.
+
+    `scope=("creation", "pk")` makes it an object's page: the URL argument `pk` names the
+    creation whose `object_changed("creation", pk)` drops it.
+    """
+    if view is None:
+        return functools.partial(cache_anonymous_page, scope=scope)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -76,7 +123,8 @@ def cache_anonymous_page(view):
         ):
             return view(request, *args, **kwargs)
         known_parameters_only(request)
-        key = page_cache_key(request)
+        kind_and_pk = (scope[0], kwargs[scope[1]]) if scope else None
+        key = page_cache_key(request, scope=kind_and_pk)
         cached = cache.get(key)
         if cached is not None:
             response = HttpResponse(cached["content"], content_type=cached["content_type"])

@@ -6,7 +6,7 @@ from django.db.models import Avg, Count, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from creations.models import Creation
-from npu_site.caching import listings_changed
+from npu_site.caching import listings_changed, object_changed
 
 from .models import SCORE_MAX, SCORE_MIN, Score
 
@@ -45,9 +45,14 @@ def _aggregate_expressions(creation_ref) -> dict:
 
 
 def creation_refresh_aggregates(*, creation_id: int) -> None:
-    """Recompute one creation's score_count, averages and rating from its scores."""
+    """Recompute one creation's score_count, averages and rating from its scores.
+
+    The creation's cached page is dropped; cached listings are not, and show the new figures
+    within NPU_PAGE_CACHE_SECONDS (npu_site.caching), so browsing stays cached while members
+    score.
+    """
     Creation.objects.filter(pk=creation_id).update(**_aggregate_expressions(creation_id))
-    listings_changed()
+    object_changed("creation", creation_id)
 
 
 @transaction.atomic

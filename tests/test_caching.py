@@ -36,12 +36,53 @@ def test_anonymous_gallery_is_served_from_the_cache_until_a_creation_changes(
     assert fresh["X-Page-Cache"] == "miss" and "Second" in fresh.content.decode()
 
 
-def test_a_new_score_refreshes_cached_listings(client, creation, member, committed):
+def test_a_new_score_drops_the_creations_page_but_keeps_listings_cached(
+    client, creation, member, committed
+):
+    detail = creation.get_absolute_url()
     client.get(reverse("creations:tags"))
+    client.get("/")
+    assert client.get(detail)["X-Page-Cache"] == "miss"
+    assert client.get(detail)["X-Page-Cache"] == "hit"
     version = listings_version()
-    committed(score_upsert, user=member, creation=creation, creativity=5, uniqueness=5)
-    assert listings_version() == version + 1
-    assert client.get(reverse("creations:tags"))["X-Page-Cache"] == "miss"
+
+    committed(score_upsert, user=member, creation=creation, creativity=5, uniqueness=3)
+
+    assert listings_version() == version
+    assert client.get(reverse("creations:tags"))["X-Page-Cache"] == "hit"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    fresh = client.get(detail)
+    assert fresh["X-Page-Cache"] == "miss"
+    assert "1 score" in fresh.content.decode()
+
+
+def test_a_score_on_one_creation_keeps_another_creations_page_cached(
+    client, creation, owner, member, committed
+):
+    other = committed(CreationFactory, owner=owner, title="Other")
+    client.get(other.get_absolute_url())
+    committed(score_upsert, user=member, creation=creation, creativity=4, uniqueness=4)
+    assert client.get(other.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_editing_a_creation_drops_listings_and_its_page(client, creation, owner, committed):
+    from creations.services import creation_update
+
+    client.get("/")
+    client.get(creation.get_absolute_url())
+    committed(creation_update, creation=creation, actor=owner, title="Renamed roof")
+    gallery = client.get("/")
+    page = client.get(creation.get_absolute_url())
+    assert gallery["X-Page-Cache"] == page["X-Page-Cache"] == "miss"
+    assert "Renamed roof" in gallery.content.decode() and "Renamed roof" in page.content.decode()
+
+
+def test_a_hidden_creations_cached_page_is_gone_for_visitors(client, creation, owner, committed):
+    from creations.services import creation_update
+
+    assert client.get(creation.get_absolute_url()).status_code == 200
+    committed(creation_update, creation=creation, actor=owner, status="hidden")
+    assert client.get(creation.get_absolute_url()).status_code == 404
 
 
 def test_hiding_a_creation_in_the_admin_drops_it_from_the_cached_gallery(
