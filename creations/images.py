@@ -1,10 +1,16 @@
 """The image pipeline: every upload path (pages, API, demo data) goes through here.
 
-`image_process` decides the format by content, checks the limits, applies the EXIF orientation
-and re-encodes the picture and its thumbnail in memory, so a rejected file never reaches storage.
-Only pixels survive (colours converted to sRGB first), and the stored picture is never larger
-than the upload limit: re-encoded lossy and smaller if need be, or refused.
+`image_process` decides the format by content, checks the limits, scales the picture down to
+NPU_IMAGE_MAX_SIDE, applies the EXIF orientation and re-encodes the picture and its thumbnail in
+memory, so a rejected file never reaches storage. Only pixels survive (colours converted to sRGB
+first), and the stored picture is never larger than the upload limit: re-encoded lossy and
+smaller if need be, or refused.
 `image_store` writes both files under random names and removes the first if the second fails.
+
+Decoding costs what the upload's pixels cost (only a JPEG can be decoded at a reduced scale);
+everything after it is bounded by the stored size instead: the picture is scaled down as soon
+as it is decoded, before any conversion or copy, and the encoders' effort is kept low.
+benchmarks/image_pipeline.py measures the time and memory of each kind of upload.
 """
 
 import io
@@ -21,7 +27,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from PIL import Image, ImageCms, ImageOps
+from PIL import ExifTags, Image, ImageCms
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +71,29 @@ FALLBACK_QUALITY = 70
 # (Pillow's default) took 24 s here and method 2 took 4 s, for files of about the same size;
 # on an ordinary photo method 2 is twice as fast for a file up to 10 % larger.
 WEBP_METHOD = 2
+# zlib's effort for stored PNGs, 0-9. optimize=True (level 9) follows up to 4,096 earlier
+# matches for each byte: on 4096 × 4096 of gradients and grain it took 23 s here and on a
+# render with grain 43 s, where level 4 (at most 16 earlier matches) took 1.6 s and 1.2 s for
+# files 2 % and 15 % larger, and flat pictures came out the same size. Levels 1-3 were up to
+# twice as fast again, but made flat pictures three times larger.
+PNG_COMPRESS_LEVEL = 4
+
+# Scaling down: Lanczos, after shrinking by whole factors with a cheap box filter while at
+# least this much reduction is left for Lanczos. Pillow documents 3.0 as indistinguishable
+# from Lanczos all the way; the thumbnail keeps 2.0, the Image.thumbnail default it had.
+REDUCING_GAP = 3.0
+THUMBNAIL_REDUCING_GAP = 2.0
+
+# What ImageOps.exif_transpose does for each EXIF orientation, applied here to the scaled copy.
+ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True)
@@ -168,6 +197,52 @@ def _to_8_bit(image: Image.Image) -> Image.Image:
     return image.convert("L" if grey else "RGB")
 
 
+def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int] | None:
+    """The size within a `side` square, proportions kept; None when it fits (never enlarged)."""
+    width, height = size
+    if width <= side and height <= side:
+        return None
+    if width >= height:
+        return side, max(1, round(height * side / width))
+    return max(1, round(width * side / height)), side
+
+
+def _decoded_within(image: Image.Image, side: int) -> Image.Image:
+    """Decode the picture and scale it to fit a `side` square before anything else touches it.
+
+    A JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still leaves at least the
+    target size, so its full-size pixels never exist. Other formats decode in full, but only
+    that one full-size picture lives, and only until this returns: every later conversion,
+    rotation and copy works on the scaled one.
+    """
+    target = _fitted_size(image.size, side)
+    box = None
+    if target and image.format in {"JPEG", "MPO"}:
+        # Pillow picks the largest reduction that keeps the picture at least `target`, and
+        # returns the area of the scaled picture the original covers (its last row and
+        # column may be partial), so the resize below stays exact.
+        drafted = image.draft(image.mode, target)
+        box = drafted[1] if drafted else None
+    image.load()
+    if target is None:
+        return image
+    if not image.mode.startswith("I"):
+        # Pillow resamples palette and 1-bit pictures nearest-neighbour, and a transparent
+        # colour key would blur into its neighbours; as L, LA, RGB or RGBA they scale well.
+        # 16-bit greyscale scales as it is and is brought to 8 bits once small.
+        image = _to_8_bit(image)
+    # Pillow cannot reduce 16-bit greyscale by whole factors; Lanczos alone scales it.
+    gap = None if image.mode.startswith("I;16") else REDUCING_GAP
+    return image.resize(target, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
+
+
+def _scaled_down(image: Image.Image, side: int, reducing_gap: float) -> Image.Image:
+    size = _fitted_size(image.size, side)
+    if size is None:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+
+
 def _to_srgb(image: Image.Image) -> Image.Image:
     """Convert colours to sRGB so dropping the embedded ICC profile keeps them right."""
     icc = image.info.get("icc_profile")
@@ -209,11 +284,10 @@ def _encode(image: Image.Image, fmt: str, quality: int | None = None) -> bytes:
     """Re-encode with only the options given here: _pixels_only() has emptied `info`."""
     buffer = io.BytesIO()
     if fmt == "JPEG":
-        image.convert("RGB").save(
-            buffer, "JPEG", quality=quality or JPEG_QUALITY, optimize=True, progressive=True
-        )
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        rgb.save(buffer, "JPEG", quality=quality or JPEG_QUALITY, optimize=True, progressive=True)
     elif fmt == "PNG":
-        image.save(buffer, "PNG", optimize=True)
+        image.save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
     else:
         image.save(buffer, "WEBP", quality=quality or WEBP_QUALITY, method=WEBP_METHOD)
     return buffer.getvalue()
@@ -249,14 +323,18 @@ def image_process(upload) -> ProcessedImage:
     stored_format, extension = ACCEPTED_FORMATS[source_format]
     try:
         image.seek(0)  # GIF and MPO: the first frame only
-        image.load()
-        image = _pixels_only(ImageOps.exif_transpose(image))
+        # Read as ImageOps.exif_transpose reads it, from the upload, and applied to the scaled
+        # picture, where turning it costs a fraction.
+        transpose = ORIENTATION_TRANSPOSE.get(image.getexif().get(ExifTags.Base.Orientation))
+        # Rebinding `image` drops the full-size picture as soon as the scaled one exists.
+        image = _decoded_within(image, settings.NPU_IMAGE_MAX_SIDE)
+        if transpose is not None:
+            image = image.transpose(transpose)
+        image = _pixels_only(image)
         if image.mode == "RGBA" and stored_format == "JPEG":
             stored_format, extension = "PNG", "png"
         encoded, extension = _encode_within_limit(image, stored_format, extension)
-        thumbnail = image.copy()
-        size = settings.NPU_THUMBNAIL_SIZE
-        thumbnail.thumbnail((size, size), Image.Resampling.LANCZOS)
+        thumbnail = _scaled_down(image, settings.NPU_THUMBNAIL_SIZE, THUMBNAIL_REDUCING_GAP)
         encoded_thumbnail = _encode(thumbnail, THUMBNAIL_FORMAT[0])
         fingerprint = image_fingerprint(thumbnail)
     except (OSError, SyntaxError, ValueError, struct.error, EOFError) as error:

@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import ExifTags, Image, ImageCms, ImageFile
+from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps
+from PIL.JpegImagePlugin import JpegImageFile
 
 from creations.images import image_process, image_store
 from creations.models import Creation
@@ -386,3 +387,202 @@ def test_pixel_bomb_is_refused_from_its_header_without_decoding(monkeypatch):
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     with pytest.raises(ValidationError, match="megapixels"):
         image_process(upload(upload_corpus.png_64k_bomb()))
+
+
+# Scaled down to NPU_IMAGE_MAX_SIDE -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "stored_size", "thumbnail_size"),
+    [
+        ("JPEG", (5000, 3000), (4096, 2458), (480, 288)),
+        ("PNG", (3000, 5000), (2458, 4096), (288, 480)),
+    ],
+    ids=["landscape jpeg", "portrait png"],
+)
+def test_large_picture_is_stored_scaled_down_to_the_longest_side(
+    fmt, size, stored_size, thumbnail_size
+):
+    processed = image_process(upload(image_bytes(fmt, size=size)))
+
+    assert (processed.width, processed.height) == stored_size
+    assert Image.open(io.BytesIO(processed.content)).size == stored_size
+    assert Image.open(io.BytesIO(processed.thumbnail)).size == thumbnail_size
+
+
+@pytest.mark.parametrize(
+    ("size", "stored_size"),
+    [
+        ((300, 150), (100, 50)),
+        ((150, 301), (50, 100)),
+        ((100, 40), (100, 40)),
+        ((30, 20), (30, 20)),
+    ],
+)
+def test_longest_side_follows_the_setting_and_never_enlarges(settings, size, stored_size):
+    settings.NPU_IMAGE_MAX_SIDE = 100
+
+    processed = image_process(upload(image_bytes("PNG", size=size)))
+
+    assert (processed.width, processed.height) == stored_size
+    assert Image.open(io.BytesIO(processed.content)).size == stored_size
+    assert Image.open(io.BytesIO(processed.thumbnail)).size == stored_size
+
+
+def quadrants_jpeg(orientation: int, size: tuple[int, int] = (400, 200)) -> bytes:
+    """Red, green, blue and yellow quarters, so a turn or a flip shows where each one went."""
+    width, height = size
+    picture = Image.new("RGB", size, (230, 30, 30))
+    picture.paste((30, 200, 30), (width // 2, 0, width, height // 2))
+    picture.paste((30, 30, 230), (0, height // 2, width // 2, height))
+    picture.paste((240, 220, 30), (width // 2, height // 2, width, height))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=95, exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_is_applied_to_a_scaled_down_picture_as_exif_transpose_would(
+    settings, orientation
+):
+    settings.NPU_IMAGE_MAX_SIDE = 100
+    content = quadrants_jpeg(orientation)
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(content)))
+
+    processed = image_process(upload(content, "photo.jpg"))
+
+    stored = Image.open(io.BytesIO(processed.content))
+    turned = orientation >= 5
+    assert (
+        stored.size == (processed.width, processed.height) == ((50, 100) if turned else (100, 50))
+    )
+    for x, y in ((0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
+        want = expected.getpixel((int(x * expected.width), int(y * expected.height)))
+        found = stored.getpixel((int(x * stored.width), int(y * stored.height)))
+        assert all(abs(a - b) <= 12 for a, b in zip(found, want, strict=True)), (x, y, found)
+
+
+@pytest.fixture
+def jpeg_decoded_sizes(monkeypatch):
+    """The size each JPEG is decoded at, recorded as Pillow starts decoding it."""
+    decoded_sizes = []
+    load = JpegImageFile.load
+
+    def recording_load(self):
+        if self.tile:  # Pillow calls load() again on a decoded picture; nothing is decoded then
+            decoded_sizes.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImageFile, "load", recording_load)
+    return decoded_sizes
+
+
+@pytest.mark.parametrize(
+    ("size", "decoded_size", "stored_size"),
+    [
+        ((800, 400), (100, 50), (100, 50)),  # an eighth of each side: 1/64 of the pixels
+        # 100 × 51 stored; a quarter would hold only 50.75 rows' worth, so a half it is.
+        ((401, 203), (201, 102), (100, 51)),
+        ((150, 75), (150, 75), (100, 50)),  # a half would be smaller than the stored picture
+    ],
+)
+def test_large_jpeg_is_decoded_at_a_reduced_scale_never_below_the_stored_size(
+    settings, jpeg_decoded_sizes, size, decoded_size, stored_size
+):
+    settings.NPU_IMAGE_MAX_SIDE = 100
+
+    processed = image_process(upload(quadrants_jpeg(1, size=size), "photo.jpg"))
+
+    assert jpeg_decoded_sizes == [decoded_size]
+    assert (processed.width, processed.height) == stored_size
+    stored = Image.open(io.BytesIO(processed.content))
+    corner = stored.getpixel((stored.width - 1, stored.height - 1))  # yellow to the last pixel
+    assert all(abs(a - b) <= 12 for a, b in zip(corner, (240, 220, 30), strict=True)), corner
+
+
+@pytest.mark.parametrize("source", METADATA_SOURCES, ids=list(METADATA_SOURCES))
+def test_scaled_down_picture_carries_nothing_but_pixels(settings, source):
+    settings.NPU_IMAGE_MAX_SIDE = 16
+    content = METADATA_SOURCES[source]()
+
+    processed = image_process(upload(content))
+
+    assert max(processed.width, processed.height) == 16
+    for content in (processed.content, processed.thumbnail):
+        assert stored_metadata(content) == []
+        for private in (*upload_corpus.PRIVATE, b"<script", b"Linear grey", b"ICC Profile"):
+            assert private not in content
+
+
+def test_scaled_down_greyscale_keeps_its_profile_conversion_and_alpha(settings):
+    settings.NPU_IMAGE_MAX_SIDE = 20
+
+    grey = Image.open(
+        io.BytesIO(image_process(upload(upload_corpus.png_greyscale_with_profile())).content)
+    )
+    grey_alpha = Image.open(
+        io.BytesIO(image_process(upload(greyscale_with_alpha_and_profile())).content)
+    )
+
+    assert grey.size == (20, 15) and abs(grey.getpixel((1, 1)) - 188) <= 2
+    value, _, _, alpha = grey_alpha.convert("RGBA").getpixel((1, 1))
+    assert abs(value - 188) <= 2 and alpha == 100
+
+
+def test_scaled_down_sixteen_bit_greyscale_keeps_its_brightness(settings):
+    settings.NPU_IMAGE_MAX_SIDE = 20
+    processed = image_process(upload(upload_corpus.png_16_bit_grey()))
+    stored = Image.open(io.BytesIO(processed.content))
+    assert stored.size == (20, 15)
+    assert stored.getpixel((10, 7)) == 128
+
+
+def test_scaled_down_transparent_colour_is_kept_as_alpha(settings):
+    settings.NPU_IMAGE_MAX_SIDE = 20
+    buffer = io.BytesIO()
+    picture = Image.new("RGB", (40, 30), (0, 255, 0))
+    picture.paste((200, 30, 30), (0, 0, 20, 30))
+    picture.save(buffer, "PNG", transparency=(0, 255, 0))
+
+    stored = Image.open(io.BytesIO(image_process(upload(buffer.getvalue())).content))
+
+    assert stored.size == (20, 15)
+    assert stored.convert("RGBA").getpixel((17, 5))[3] == 0
+    assert stored.convert("RGBA").getpixel((2, 5)) == (200, 30, 30, 255)
+
+
+def test_scaled_down_palette_picture_is_smoothed_not_picked_from(settings):
+    # Columns of black and white: averaged they are grey; picking every other pixel, one colour.
+    settings.NPU_IMAGE_MAX_SIDE = 20
+    stripes = Image.new("P", (40, 10), 0)
+    stripes.putpalette([0, 0, 0, 255, 255, 255])
+    for x in range(1, 40, 2):
+        stripes.paste(1, (x, 0, x + 1, 10))
+    buffer = io.BytesIO()
+    stripes.save(buffer, "GIF")
+
+    stored = Image.open(io.BytesIO(image_process(upload(buffer.getvalue(), "stripes.gif")).content))
+
+    assert stored.size == (20, 5)
+    assert 90 <= stored.convert("L").getpixel((10, 2)) <= 165
+
+
+def test_forty_megapixel_lossless_webp_is_stored_within_the_side_and_byte_limits(settings):
+    # 1 MB of repeated noise tiles that were 29 MB as WebP re-encoded at 8000 × 5000.
+    case = next(
+        case
+        for case in upload_corpus.CORPUS
+        if case.make is upload_corpus.webp_40_megapixels_lossless
+    )
+    content = case.content()
+    assert Image.open(io.BytesIO(content)).size == (8000, 5000)
+
+    processed = image_process(upload(content, "huge.webp", "image/webp"))
+
+    stored = Image.open(io.BytesIO(processed.content))
+    assert stored.size == (processed.width, processed.height) == (4096, 2560)
+    assert max(stored.size) <= settings.NPU_IMAGE_MAX_SIDE
+    assert len(processed.content) <= settings.NPU_IMAGE_MAX_BYTES
+    assert max(Image.open(io.BytesIO(processed.thumbnail)).size) == settings.NPU_THUMBNAIL_SIZE
