@@ -18,7 +18,7 @@ from parts.models import Part
 from parts.selectors import part_numbers_parse, parts_resolve
 
 from .images import ProcessedImage, image_delete, image_process, image_store
-from .models import Creation, ImageHashBand
+from .models import Creation, ImageHashBand, validate_upload_key
 from .selectors import creation_by_upload_key, hash_bands, similar_creations
 from .tagging import tag_normalize, tags_parse
 
@@ -102,7 +102,14 @@ def creation_create(
         image_hash=f"{processed.fingerprint:032x}",
         upload_key=upload_key,
     )
-    creation.full_clean(exclude=["image", "thumbnail"])
+    if upload_key:
+        try:
+            validate_upload_key(upload_key)
+        except ValidationError as error:
+            raise ValidationError({"upload_key": error.messages}) from error
+    # The key's uniqueness is left to the database: a twin upload committing between a check
+    # here and the insert must end in IntegrityError, which creation_create_once expects.
+    creation.full_clean(exclude=["image", "thumbnail", "upload_key"])
     image_name, thumbnail_name = image_store(processed)
     try:
         with transaction.atomic():

@@ -104,6 +104,29 @@ def test_a_malformed_upload_key_in_the_form_is_an_error_and_stores_nothing(
     assert not Creation.objects.exists() and media_files() == []
 
 
+def test_a_twin_committed_after_the_check_is_found_not_refused(member, media_files, monkeypatch):
+    """The twin commits between creation_create_once's look-up and the insert: the database
+    refuses the second row, and the caller gets the twin's creation, not an error."""
+    from creations import services
+
+    key = uuid.uuid4().hex
+    twin, created = creation_create_once(owner=member, upload_key=key, title="T", image=picture())
+    assert created
+    looked_up = []
+
+    def too_early(**kwargs):
+        looked_up.append(kwargs)
+        return None if len(looked_up) == 1 else Creation.objects.get(upload_key=key)
+
+    monkeypatch.setattr(services, "creation_by_upload_key", too_early)
+    creation, created = creation_create_once(
+        owner=member, upload_key=key, title="T", image=picture()
+    )
+    assert (creation.pk, created) == (twin.pk, False)
+    assert len(looked_up) == 2  # once before, once after the refused insert
+    assert media_files() == sorted([twin.image.name, twin.thumbnail.name])
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs two PostgreSQL sessions")
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_two_copies_of_one_upload_in_flight_at_once_make_one_creation(media_files):
