@@ -29,11 +29,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
 
-LISTINGS_KEY = "npu:listings:version"
+# Named apart from the counter an earlier release kept under "npu:listings:version", so two
+# releases sharing one Redis during an upgrade never read each other's values.
+LISTINGS_KEY = "npu:listings:token"
 
 
 def _object_key(kind: str, pk) -> str:
-    return f"npu:version:{kind}:{pk}"
+    return f"npu:token:{kind}:{pk}"
 
 
 def _new_token() -> str:
