@@ -752,6 +752,15 @@ class Member(threading.Thread):
         with self.shared.lock:
             self.shared.writes.append(write)
 
+    def once_or_twice(self, send_one, share: float) -> tuple[list[Response | None], int | None]:
+        """Send a write once, or (with probability `share`) twice at once; return the answers
+        and, for a pair, the number that groups them."""
+        double = self.rng.random() < share
+        responses = self.twice(send_one) if double else [send_one()]
+        group = self.shared.next_double() if double else None
+        self.sequence += 1
+        return responses, group
+
     def twice(self, send_one) -> list[Response | None]:
         """Send the same request from two threads at once (a double click, a retry)."""
         results: list[Response | None] = [None, None]
@@ -908,10 +917,7 @@ class Member(threading.Thread):
                 headers=dict(headers),
             )
 
-        double = self.rng.random() < DOUBLE_SCORE_SHARE
-        responses = self.twice(send_one) if double else [send_one()]
-        group = self.shared.next_double() if double else None
-        self.sequence += 1
+        responses, group = self.once_or_twice(send_one, DOUBLE_SCORE_SHARE)
         for response in responses:
             if response is None:
                 continue
@@ -1044,10 +1050,7 @@ class Member(threading.Thread):
                 headers=dict(headers),
             )
 
-        double = self.rng.random() < DOUBLE_UPLOAD_SHARE
-        responses = self.twice(send_one) if double else [send_one()]
-        group = self.shared.next_double() if double else None
-        self.sequence += 1
+        responses, group = self.once_or_twice(send_one, DOUBLE_UPLOAD_SHARE)
         for response in responses:
             if response is not None:
                 self.record_upload(response, via="api", key=key, title=title, group=group)
@@ -1081,10 +1084,7 @@ class Member(threading.Thread):
                 headers={"Content-Type": content_type, "Cookie": cookie},
             )
 
-        double = self.rng.random() < DOUBLE_UPLOAD_SHARE
-        responses = self.twice(send_one) if double else [send_one()]
-        group = self.shared.next_double() if double else None
-        self.sequence += 1
+        responses, group = self.once_or_twice(send_one, DOUBLE_UPLOAD_SHARE)
         for response in responses:
             if response is None:
                 continue
