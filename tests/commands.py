@@ -11,7 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def command_env(tmp_path: Path, database: Path, **extra) -> dict:
+def operator_env(database_url: str, media_root: Path, **extra) -> dict:
+    """The environment of an operator's shell on one site: its database and media, production
+    settings, and nothing of the test run's own site configuration."""
     inherited = {
         key: value
         for key, value in os.environ.items()
@@ -20,10 +22,14 @@ def command_env(tmp_path: Path, database: Path, **extra) -> dict:
     return {
         **inherited,
         "DJANGO_SECRET_KEY": "command-test-key-" + "k" * 40,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(media_root),
         **extra,
     }
+
+
+def command_env(tmp_path: Path, database: Path, **extra) -> dict:
+    return operator_env(f"sqlite:///{database}", tmp_path / "media", **extra)
 
 
 @dataclass

@@ -16,6 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.commands import operator_env
+
 ROOT = Path(__file__).resolve().parent.parent
 DRILL = ROOT / "scripts" / "restore_drill.py"
 SERVER = dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite://")
@@ -94,17 +96,7 @@ def databases_named(connection: psycopg.Connection, prefix: str) -> list[str]:
 
 def site_env(database: str, media_root: Path) -> dict:
     """The environment of an operator's shell on that site: nothing from the test run's own."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "AWS_", "MEDIA_", "NPU_"))
-    }
-    return {
-        **clean,
-        "DJANGO_SECRET_KEY": "restore-drill-test-key-" + "k" * 40,
-        "DATABASE_URL": database_url(database),
-        "MEDIA_ROOT": str(media_root),
-    }
+    return operator_env(database_url(database), media_root)
 
 
 def run(command: list[str], env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
