@@ -16,7 +16,8 @@ from drf_spectacular.utils import extend_schema_field
 
 from parts.selectors import part_numbers_parse
 
-from .models import SORTS, TRENDING_HELP, Creation
+from .models import SORTS, Creation
+from .ranking import TRENDING_HELP
 from .tagging import tags_parse
 
 

@@ -2,10 +2,12 @@
 and a member's profile. Each page passes what it is about; the query string adds filters."""
 
 from django.conf import settings
-from django.core.paginator import Paginator
+
+from npu_site.paginator import CountingPaginator
 
 from .filters import GalleryFilter
-from .models import DEFAULT_SORT, SORTS, TRENDING_HELP
+from .models import DEFAULT_SORT, SORTS
+from .ranking import TRENDING_HELP
 from .selectors import gallery_creations
 
 
@@ -33,7 +35,9 @@ def gallery_context(
     valid = filters.is_valid()
     cleaned = filters.form.cleaned_data if valid else {}
     results = filters.qs if valid else creations.none()
-    page = Paginator(results, settings.NPU_GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountingPaginator(results, settings.NPU_GALLERY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     extra_tags = [name for name in cleaned.get("tag", []) if name != fixed_tag]
     extra_parts = [number for number in cleaned.get("part", []) if number != fixed_part]
     tag_filters = [{"name": fixed_tag, "remove_url": None}] if fixed_tag else []

@@ -1,29 +1,24 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import connections, models
 from django.db.models import (
-    Avg,
-    Count,
     Exists,
-    ExpressionWrapper,
     F,
-    FloatField,
     OuterRef,
     Q,
-    Value,
 )
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
-from django.utils import timezone
 from taggit.managers import TaggableManager
-from taggit.models import TaggedItem
+from taggit.models import Tag, TaggedItem
 
+from npu_site.fields import PortableArrayField
 from npu_site.text import search_text, validate_line, validate_text
+
+from .ranking import DEFAULT_PRIOR_MEAN, TOP_PRIOR_WEIGHT
 
 SORTS = {
     "newest": "Newest",
@@ -32,16 +27,8 @@ SORTS = {
     "most_scored": "Most scored",
 }
 DEFAULT_SORT = "newest"
-# `top`: a Bayesian average that treats every creation as if it also had this many scores at
-# the site-wide mean, so one 5/5 score does not outrank fifty 4.8s.
-TOP_PRIOR_WEIGHT = 5
-# `trending`: scores received in this window count; older ones do not.
-TRENDING_WINDOW = timedelta(days=7)
-TRENDING_HELP = (
-    "Trending ranks creations by how many scores they received in the last 7 days, "
-    "then by their rating."
-)
-SITE_MEAN_CACHE_KEY = "npu:site-mean-rating"
+# The text search dictionary of `search_document` and of the queries against it.
+SEARCH_CONFIG = "english"
 
 # An upload key: a UUID's hex or anything like it, in letters, digits and . _ : - only.
 validate_upload_key = RegexValidator(
@@ -51,20 +38,23 @@ validate_upload_key = RegexValidator(
 )
 
 
-def site_mean_rating() -> float:
-    """The mean rating of scored, published creations: the prior for `top`. Cached briefly."""
-    mean = cache.get(SITE_MEAN_CACHE_KEY)
-    if mean is None:
-        mean = (
-            (
-                Creation.objects.published()
-                .filter(score_count__gt=0)
-                .aggregate(mean=Avg("rating"))["mean"]
-            )
-            or 3.0
-        )
-        cache.set(SITE_MEAN_CACHE_KEY, mean, 300)
-    return mean
+class RankingPrior(models.Model):
+    """The site-wide mean rating behind `top` (creations.ranking), one row.
+
+    Stored rather than computed per request, so that every stored `top` was computed with a
+    known prior; `manage.py refresh_rankings` recomputes it and every `top` together.
+    """
+
+    mean = models.FloatField(default=DEFAULT_PRIOR_MEAN)
+    weight = models.PositiveSmallIntegerField(default=TOP_PRIOR_WEIGHT)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"prior {self.mean:.3f} × {self.weight}"
+
+    @classmethod
+    def current(cls) -> "RankingPrior":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class CreationQuerySet(models.QuerySet):
@@ -87,21 +77,39 @@ class CreationQuerySet(models.QuerySet):
         return self.select_related("owner").prefetch_related("tags")
 
     def with_tags(self, names):
-        """Creations carrying every one of the (normalised) tag `names`."""
+        """Creations carrying every one of the (normalised) tag `names`.
+
+        One query finds the tags' ids (a name no tag has matches nothing). Then, on
+        PostgreSQL, one GIN-indexed containment test on the stored ids (`tag_ids @> ARRAY[…]`)
+        answers any number of tags, with the ids as constants the planner can weigh against
+        its statistics; elsewhere one EXISTS per tag.
+        """
+        if not names:
+            return self
+        ids = sorted(Tag.objects.filter(name__in=names).values_list("pk", flat=True))
+        if len(ids) < len(set(names)):
+            return self.none()
+        if self._on_postgresql():
+            return self.filter(tag_ids__contains=ids)
         content_type = ContentType.objects.get_for_model(Creation)
         creations = self
-        for name in names:
+        for tag_id in ids:
             creations = creations.filter(
                 Exists(
                     TaggedItem.objects.filter(
-                        content_type=content_type, object_id=OuterRef("pk"), tag__name__iexact=name
+                        content_type=content_type, object_id=OuterRef("pk"), tag_id=tag_id
                     )
                 )
             )
         return creations
 
     def with_parts(self, part_numbers):
-        """Creations featuring every one of `part_numbers`."""
+        """Creations featuring every one of `part_numbers`: on PostgreSQL one GIN-indexed
+        containment test on the stored part numbers, elsewhere one EXISTS per part."""
+        if not part_numbers:
+            return self
+        if self._on_postgresql():
+            return self.filter(part_nums__contains=sorted(set(part_numbers)))
         creations = self
         for number in part_numbers:
             creations = creations.filter(
@@ -112,33 +120,20 @@ class CreationQuerySet(models.QuerySet):
     def matching(self, query: str):
         """Text search over title, description and tags.
 
-        On PostgreSQL, full-text search with the English dictionary (served by the GIN index
-        made in the initial migration); elsewhere every word must appear somewhere,
-        case-insensitively.
+        On PostgreSQL, full-text search with the English dictionary against the stored
+        `search_document` (GIN-indexed; written by creations.services with the tags); elsewhere
+        every word must appear somewhere, case-insensitively.
         """
         query = search_text(query)
         if not query:
             return self
-        content_type = ContentType.objects.get_for_model(Creation)
-        if connections[self.db].vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchVector
+        if self._on_postgresql():
+            from django.contrib.postgres.search import SearchQuery
 
-            text_query = SearchQuery(query, config="english", search_type="websearch")
-            by_text = (
-                Creation.objects.alias(
-                    document=SearchVector("title", "description", config="english")
-                )
-                .filter(document=text_query)
-                .order_by()
-                .values("pk")
+            return self.filter(
+                search_document=SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
             )
-            by_tag = (
-                TaggedItem.objects.filter(content_type=content_type, tag__name__iexact=query)
-                .order_by()
-                .values("object_id")
-            )
-            # A UNION of ids rather than an OR, so PostgreSQL can answer each side from an index.
-            return self.filter(pk__in=by_text.union(by_tag))
+        content_type = ContentType.objects.get_for_model(Creation)
         creations = self
         for word in query.split():
             tag_match = Exists(
@@ -152,28 +147,18 @@ class CreationQuerySet(models.QuerySet):
         return creations
 
     def sorted_by(self, sort: str | None):
-        """Order by one of SORTS; anything else is `newest`."""
+        """Order by one of SORTS (anything else is `newest`), each by stored, indexed columns
+        (creations.ranking), so a page reads one page of rows whatever the site's size."""
         if sort == "top":
-            prior = site_mean_rating()
-            bayesian = ExpressionWrapper(
-                (
-                    Value(TOP_PRIOR_WEIGHT * prior)
-                    + F("score_count") * Coalesce("rating", Value(0.0))
-                )
-                / (Value(float(TOP_PRIOR_WEIGHT)) + F("score_count")),
-                output_field=FloatField(),
-            )
-            return self.alias(bayesian=bayesian).order_by("-bayesian", "-score_count", "-id")
+            return self.order_by(F("top").desc(nulls_last=True), "-id")
         if sort == "trending":
-            since = timezone.now() - TRENDING_WINDOW
-            # `scores` is scoring's reverse relation; the core names it without importing it.
-            recent = Count("scores", filter=Q(scores__updated_at__gte=since))
-            return self.alias(recent=recent).order_by(
-                "-recent", F("rating").desc(nulls_last=True), "-id"
-            )
+            return self.order_by(F("trending").desc(nulls_last=True), "-id")
         if sort == "most_scored":
             return self.order_by("-score_count", F("rating").desc(nulls_last=True), "-id")
         return self.order_by("-created_at", "-id")
+
+    def _on_postgresql(self) -> bool:
+        return connections[self.db].vendor == "postgresql"
 
 
 class Creation(models.Model):
@@ -247,15 +232,39 @@ class Creation(models.Model):
     creativity_avg = models.FloatField(null=True, blank=True)
     uniqueness_avg = models.FloatField(null=True, blank=True)
     rating = models.FloatField(null=True, blank=True, help_text="Mean of the two averages.")
+    # What `top` and `trending` sort by (creations.ranking), written with the aggregates.
+    top = models.FloatField(null=True, blank=True, editable=False)
+    trending = models.FloatField(null=True, blank=True, editable=False)
+
+    # Kept by creations.services from the tags, parts and text, for the indexes that answer
+    # tag, part and text filters in one lookup (PostgreSQL only; see the migrations).
+    # Nullable, so rows written without them (by a release before them, or by hand) are
+    # accepted; such a row matches no tag or part filter until the service rewrites it.
+    tag_ids = PortableArrayField(
+        models.IntegerField(), default=list, null=True, blank=True, editable=False
+    )
+    part_nums = PortableArrayField(
+        models.CharField(max_length=50), default=list, null=True, blank=True, editable=False
+    )
+    search_document = SearchVectorField(null=True, blank=True, editable=False)
 
     objects = CreationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # One index per order, in exactly the order sorted_by() asks for, so a page of any
+        # order is the first rows of an index. Not limited to published rows: a member's
+        # list also shows their own hidden creations, and hidden ones are few.
+        # One index per order, in exactly the order sorted_by() asks for, so a page of any
+        # order is the first rows of an index. Not limited to published rows: a member's
+        # list also shows their own hidden creations, and hidden ones are few. The orders with
+        # NULLS LAST (top, trending, most_scored), which SQLite cannot index, are made on
+        # PostgreSQL only, by migration 0006 (ORDER_INDEXES there).
         indexes = [
-            models.Index(fields=["status", "-created_at"], name="creation_status_created_idx"),
-            models.Index(fields=["status", "-rating"], name="creation_status_rating_idx"),
-            models.Index(fields=["status", "-score_count"], name="creation_status_scores_idx"),
+            models.Index(F("created_at").desc(), F("id").desc(), name="creation_newest_idx"),
+            models.Index(
+                "owner", F("created_at").desc(), F("id").desc(), name="creation_owner_newest_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="creation_title_not_empty"),

@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Avg, Count, Q, QuerySet
 from taggit.models import Tag
 
+from npu_site.caching import listings_cached
 from parts.models import Part
 from parts.selectors import parts_search
 
@@ -30,11 +31,20 @@ def creation_by_upload_key(*, owner, upload_key: str) -> Creation | None:
     return Creation.objects.filter(owner=owner, upload_key=upload_key).first()
 
 
-def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
-    """Tags used by published creations, with how many, most used first."""
+def tag_cloud(*, limit: int | None = None) -> list[Tag]:
+    """Tags used by published creations, each with its `count`, most used first.
+
+    Counting reads every tagged creation, so the cloud is counted once per change to listings
+    and cached (npu_site.caching.listings_cached), not on every request.
+    """
+    tags = listings_cached("tag-cloud", _tag_cloud)
+    return tags[:limit] if limit else tags
+
+
+def _tag_cloud() -> list[Tag]:
     content_type = ContentType.objects.get_for_model(Creation)
     published = Creation.objects.published().values("pk")
-    tags = (
+    return list(
         Tag.objects.annotate(
             count=Count(
                 "taggit_taggeditem_items",
@@ -47,7 +57,6 @@ def tag_cloud(*, limit: int | None = None) -> QuerySet[Tag]:
         .filter(count__gt=0)
         .order_by("-count", "name")
     )
-    return tags[:limit] if limit else tags
 
 
 def tag_is_public(*, tag: Tag) -> bool:
@@ -74,22 +83,37 @@ def users_with_creation_count(users):
     )
 
 
-def parts_with_creation_count(parts: QuerySet[Part]) -> QuerySet[Part]:
-    """Annotate each part with how many published creations feature it."""
-    return parts.annotate(
-        creation_count=Count(
-            "creations",
-            filter=Q(creations__status=Creation.Status.PUBLISHED),
-            distinct=True,
-        )
+def part_creation_counts() -> dict[str, int]:
+    """How many published creations feature each part (parts featured at least once).
+
+    Counted once per change to listings and cached, like the tag cloud."""
+    return listings_cached("part-counts", _part_creation_counts)
+
+
+def _part_creation_counts() -> dict[str, int]:
+    return dict(
+        Creation.parts.through.objects.filter(creation__status=Creation.Status.PUBLISHED)
+        .order_by()
+        .values("part_id")
+        .annotate(count=Count("creation_id"))
+        .values_list("part_id", "count")
     )
 
 
-def part_catalog(*, query: str = "") -> QuerySet[Part]:
+def with_creation_counts(parts) -> list[Part]:
+    """`parts` as a list, each with its `creation_count`."""
+    counts = part_creation_counts()
+    parts = list(parts)
+    for part in parts:
+        part.creation_count = counts.get(part.part_num, 0)
+    return parts
+
+
+def part_catalog(*, query: str = "") -> list[Part]:
     """Parts with their featured counts, most featured first; `query` matches number or name."""
-    return parts_with_creation_count(parts_search(query=query)).order_by(
-        "-creation_count", "part_num"
-    )
+    parts = with_creation_counts(parts_search(query=query))
+    parts.sort(key=lambda part: (-part.creation_count, part.part_num))
+    return parts
 
 
 # Look-alike pictures ---------------------------------------------------------------------------

@@ -8,8 +8,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
@@ -18,9 +22,12 @@ from parts.models import Part
 from parts.selectors import part_numbers_parse, parts_resolve
 
 from .images import ProcessedImage, image_delete, image_process, image_store
-from .models import Creation, ImageHashBand, validate_upload_key
+from .models import SEARCH_CONFIG, Creation, ImageHashBand, validate_upload_key
 from .selectors import creation_by_upload_key, hash_bands, similar_creations
 from .tagging import tag_normalize, tags_parse
+
+# The columns creation_lookups_refresh() writes.
+LOOKUP_FIELDS = ["tag_ids", "part_nums", "search_document"]
 
 
 def _processed(image) -> ProcessedImage:
@@ -57,6 +64,67 @@ def parts_for(value) -> list[Part]:
             {"parts": [f"At most {limit} parts per creation; you gave {len(parts)}."]}
         )
     return parts
+
+
+def creation_lookups_refresh(*, creation_ids: Iterable[int] | None = None) -> int:
+    """Rewrite the stored lookup columns of `creation_ids` (every creation when None) from
+    their tags, parts and text: `tag_ids`, `part_nums` and, on PostgreSQL, `search_document`.
+
+    The services that change tags, parts or text call it in their transaction; those columns
+    are what the indexes behind tag, part and text filters read (CreationQuerySet). Returns
+    how many creations were rewritten.
+    """
+    creations = Creation.objects.all()
+    if creation_ids is not None:
+        creation_ids = list(creation_ids)
+        if not creation_ids:
+            return 0
+        creations = creations.filter(pk__in=creation_ids)
+    content_type = ContentType.objects.get_for_model(Creation)
+    tagged = TaggedItem.objects.filter(content_type=content_type, object_id=OuterRef("pk"))
+    featured = Creation.parts.through.objects.filter(creation=OuterRef("pk"))
+    if connections[creations.db].vendor == "postgresql":
+        tag_names = Subquery(
+            tagged.order_by()
+            .values("object_id")
+            .annotate(names=StringAgg("tag__name", delimiter=" "))
+            .values("names")
+        )
+        return creations.update(
+            tag_ids=ArraySubquery(tagged.order_by("tag_id").values("tag_id")),
+            part_nums=ArraySubquery(featured.order_by("part_id").values("part_id")),
+            search_document=SearchVector("title", "description", tag_names, config=SEARCH_CONFIG),
+        )
+    # Elsewhere (SQLite) the columns are kept too, though no filter reads them.
+    ids = list(creations.values_list("pk", flat=True))
+    tag_ids: dict[int, list[int]] = {pk: [] for pk in ids}
+    part_nums: dict[int, list[str]] = {pk: [] for pk in ids}
+    for object_id, tag_id in (
+        TaggedItem.objects.filter(content_type=content_type, object_id__in=ids)
+        .order_by("tag_id")
+        .values_list("object_id", "tag_id")
+    ):
+        tag_ids[object_id].append(tag_id)
+    for creation_id, part_id in (
+        Creation.parts.through.objects.filter(creation_id__in=ids)
+        .order_by("part_id")
+        .values_list("creation_id", "part_id")
+    ):
+        part_nums[creation_id].append(part_id)
+    Creation.objects.bulk_update(
+        [Creation(pk=pk, tag_ids=tag_ids[pk], part_nums=part_nums[pk]) for pk in ids],
+        ["tag_ids", "part_nums"],
+        batch_size=500,
+    )
+    return len(ids)
+
+
+def _lookups_refreshed(creation: Creation) -> Creation:
+    """`creation_lookups_refresh` for one saved creation, with the new values on it too, so
+    a later save() of this instance cannot write the old ones back."""
+    creation_lookups_refresh(creation_ids=[creation.pk])
+    creation.refresh_from_db(fields=LOOKUP_FIELDS)
+    return creation
 
 
 def _index_fingerprint(creation: Creation, fingerprint: int) -> None:
@@ -118,6 +186,7 @@ def creation_create(
             creation.save()
             creation.tags.set(tag_names)
             creation.parts.set(featured)
+            _lookups_refreshed(creation)
             _index_fingerprint(creation, processed.fingerprint)
             listings_changed()
     except BaseException:
@@ -216,6 +285,7 @@ def creation_update(
         creation.tags.set(tag_names)
     if featured is not None:
         creation.parts.set(featured)
+    _lookups_refreshed(creation)
     listings_changed()
     return creation
 
@@ -266,8 +336,14 @@ def tag_merge(*, sources: Iterable[Tag], target_name: str) -> Tag:
     keep: dict[int, int] = {}
     for item_id, object_id in moving.values_list("pk", "object_id").order_by("pk"):
         keep.setdefault(object_id, item_id)
+    affected = list(
+        TaggedItem.objects.filter(tag_id__in=source_ids, content_type=content_type)
+        .values_list("object_id", flat=True)
+        .distinct()
+    )
     TaggedItem.objects.filter(pk__in=keep.values()).update(tag=target)
     Tag.objects.filter(pk__in=source_ids).delete()  # cascades to the remaining TaggedItems
+    creation_lookups_refresh(creation_ids=affected)
     listings_changed()
     return target
 
@@ -279,6 +355,12 @@ def tag_update(*, tag: Tag, name: str, slug: str) -> Tag:
     tag.slug = slug
     tag.full_clean()
     tag.save()
+    content_type = ContentType.objects.get_for_model(Creation)
+    creation_lookups_refresh(
+        creation_ids=TaggedItem.objects.filter(tag=tag, content_type=content_type).values_list(
+            "object_id", flat=True
+        )
+    )
     listings_changed()
     return tag
 
@@ -286,6 +368,14 @@ def tag_update(*, tag: Tag, name: str, slug: str) -> Tag:
 @transaction.atomic
 def tags_delete(*, tags: Iterable[Tag]) -> int:
     """Delete tags, taking them off every creation; returns how many."""
-    deleted, _ = Tag.objects.filter(pk__in=[tag.pk for tag in tags]).delete()
+    tag_ids = [tag.pk for tag in tags]
+    content_type = ContentType.objects.get_for_model(Creation)
+    affected = list(
+        TaggedItem.objects.filter(tag_id__in=tag_ids, content_type=content_type)
+        .values_list("object_id", flat=True)
+        .distinct()
+    )
+    deleted, _ = Tag.objects.filter(pk__in=tag_ids).delete()
+    creation_lookups_refresh(creation_ids=affected)
     listings_changed()
     return deleted

@@ -17,11 +17,13 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from .paginator import CountingPaginator
 from .ratelimit import rate_limit_exceeded
 from .unavailable import as_unavailable, log_unavailable
 
 
 class Pagination(PageNumberPagination):
+    django_paginator_class = CountingPaginator
     page_size = 24
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -143,3 +143,15 @@ def cache_anonymous_page(view=None, *, scope: tuple[str, str] | None = None):
         return response
 
     return wrapper
+
+
+def listings_cached(name: str, compute, *, timeout: int | None = None):
+    """`compute()`, cached under the listings token: recomputed after any change to listings
+    (or after `timeout` seconds), not on every request. For figures that read every
+    published creation (tag and part counts, the size of a large list)."""
+    key = f"npu:listed:{listings_version()}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.NPU_COUNT_CACHE_SECONDS if timeout is None else timeout)
+    return value

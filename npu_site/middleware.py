@@ -1,11 +1,14 @@
 """Project-wide middleware: health probes, request ids, the Content Security Policy, the 405
 page, request body limits, and the client's address for rate limits."""
 
+import contextlib
 import ipaddress
 import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.db import connections
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
@@ -135,3 +138,33 @@ def client_ip(request) -> str:
             except ValueError:
                 pass  # a garbled header: fall back to the connection's address
     return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+
+
+class QueryCountHeaderMiddleware:
+    """Count the SQL statements a request runs, on every database alias, and say how many in
+    the X-NPU-Queries response header: what `make bench` reads to report queries per request.
+
+    On only with NPU_QUERY_COUNT_HEADER; otherwise Django drops it from the chain at start-up,
+    so it costs nothing. It must be the outermost middleware, so that the queries of every
+    other middleware (sessions, health probes) count too.
+    """
+
+    def __init__(self, get_response):
+        if not settings.NPU_QUERY_COUNT_HEADER:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        count = 0
+
+        def counting(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with contextlib.ExitStack() as stack:
+            for connection in connections.all():
+                stack.enter_context(connection.execute_wrapper(counting))
+            response = self.get_response(request)
+        response["X-NPU-Queries"] = str(count)
+        return response

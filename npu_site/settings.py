@@ -89,6 +89,8 @@ if NPU_DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    # Outermost, so it counts every query; drops itself unless NPU_QUERY_COUNT_HEADER is on.
+    "npu_site.middleware.QueryCountHeaderMiddleware",
     "npu_site.middleware.RequestIdMiddleware",
     "npu_site.middleware.HealthProbeMiddleware",
     "npu_site.db.PinToPrimaryAfterWriteMiddleware",
@@ -199,6 +201,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Anonymous gallery pages and the tag cloud are cached this long (and dropped on any change).
 NPU_PAGE_CACHE_SECONDS = env_int("NPU_PAGE_CACHE_SECONDS", default=60)
+# Lists are counted exactly up to this many rows; longer ones are counted once per change to
+# listings and the figure cached, at most NPU_COUNT_CACHE_SECONDS (npu_site.paginator).
+NPU_EXACT_COUNT_BOUND = env_int("NPU_EXACT_COUNT_BOUND", default=1000)
+NPU_COUNT_CACHE_SECONDS = env_int("NPU_COUNT_CACHE_SECONDS", default=300)
 
 # Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -418,6 +424,9 @@ NPU_IMAGE_MAX_PIXELS = 40_000_000
 NPU_IMAGE_MAX_SIDE = env_int("NPU_IMAGE_MAX_SIDE", default=4096)
 NPU_THUMBNAIL_SIZE = 480
 NPU_GALLERY_PAGE_SIZE = 24
+# Benchmarks (`make bench`): every response says in X-NPU-Queries how many SQL statements it ran.
+# Off by default; when off, the middleware is not in the chain at all.
+NPU_QUERY_COUNT_HEADER = env_bool("NPU_QUERY_COUNT_HEADER", default=False)
 NPU_RATE_LIMITS = {
     "login_ip": "10/m",
     "login_username": "10/m",

@@ -1,11 +1,22 @@
 """Writes to scores. Every change to a score refreshes its creation's aggregates."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Avg, Count, FloatField, OuterRef, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import (
+    Avg,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
-from creations.models import Creation
+from creations.models import Creation, RankingPrior
+from creations.ranking import DEFAULT_PRIOR_MEAN, TOP_PRIOR_WEIGHT, top_value, trending_value
 from npu_site.caching import listings_changed, object_changed
 
 from .models import SCORE_MAX, SCORE_MIN, Score
@@ -20,12 +31,22 @@ class OwnCreationScoreError(PermissionDenied):
         super().__init__(self.message)
 
 
+def _prior_mean() -> Subquery:
+    """The stored prior (creations.RankingPrior), read inside the UPDATE that uses it."""
+    return Coalesce(
+        Subquery(RankingPrior.objects.filter(pk=1).values("mean")[:1]),
+        Value(DEFAULT_PRIOR_MEAN),
+        output_field=FloatField(),
+    )
+
+
 def _aggregate_expressions(creation_ref) -> dict:
     """UPDATE expressions computing a creation's aggregates from its scores, in the database.
 
     One definition serves a single creation and the full rebuild, so both give identical
-    numbers, and all four columns change in one statement, so the check constraint tying them
-    together holds after every statement.
+    numbers, and the columns change in one statement, so the check constraint tying them
+    together holds after every statement. `top` is computed from the same subqueries (an
+    UPDATE's right-hand sides see the old row) with the stored prior.
     """
     scores = Score.objects.filter(creation=creation_ref).order_by().values("creation")
 
@@ -35,31 +56,108 @@ def _aggregate_expressions(creation_ref) -> dict:
             output_field=FloatField(),
         )
 
+    count = Coalesce(Subquery(scores.annotate(value=Count("pk")).values("value")), 0)
     creativity, uniqueness = average("creativity"), average("uniqueness")
+    rating = (creativity + uniqueness) / Value(2.0)
     return {
-        "score_count": Coalesce(Subquery(scores.annotate(value=Count("pk")).values("value")), 0),
+        "score_count": count,
         "creativity_avg": creativity,
         "uniqueness_avg": uniqueness,
-        "rating": (creativity + uniqueness) / Value(2.0),
+        "rating": rating,
+        "top": ExpressionWrapper(
+            top_value(score_count=count, rating=rating, prior_mean=_prior_mean()),
+            output_field=FloatField(),
+        ),
     }
 
 
 def creation_refresh_aggregates(*, creation_id: int) -> None:
-    """Recompute one creation's score_count, averages and rating from its scores.
+    """Recompute one creation's score_count, averages, rating, `top` and `trending`.
 
     The creation's cached page is dropped; cached listings are not, and show the new figures
     within NPU_PAGE_CACHE_SECONDS (npu_site.caching), so browsing stays cached while members
     score.
     """
-    Creation.objects.filter(pk=creation_id).update(**_aggregate_expressions(creation_id))
+    times = Score.objects.filter(creation_id=creation_id).values_list("updated_at", flat=True)
+    Creation.objects.filter(pk=creation_id).update(
+        **_aggregate_expressions(creation_id), trending=trending_value(times)
+    )
     object_changed("creation", creation_id)
+
+
+def _trending_write(values: list[tuple[int, float | None]]) -> None:
+    """Store many creations' `trending` values at once."""
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Creation._meta.db_table} AS c SET trending = v.trending "
+                "FROM unnest(%s::bigint[], %s::double precision[]) AS v(id, trending) "
+                "WHERE c.id = v.id",
+                [[pk for pk, _ in values], [value for _, value in values]],
+            )
+        return
+    Creation.objects.bulk_update(
+        [Creation(pk=pk, trending=value) for pk, value in values], ["trending"], batch_size=500
+    )
+
+
+def _trending_refresh_all(batch_size: int = 10_000) -> None:
+    """Recompute every creation's `trending` from its scores' times, streaming the scores in
+    creation order so memory stays flat however many there are."""
+    Creation.objects.exclude(trending=None).filter(score_count=0).update(trending=None)
+    pending: list[tuple[int, float | None]] = []
+    current, times = None, []
+    rows = (
+        Score.objects.order_by("creation_id")
+        .values_list("creation_id", "updated_at")
+        .iterator(chunk_size=batch_size)
+    )
+    for creation_id, updated_at in rows:
+        if creation_id != current:
+            if current is not None:
+                pending.append((current, trending_value(times)))
+            current, times = creation_id, []
+            if len(pending) >= batch_size:
+                _trending_write(pending)
+                pending = []
+        times.append(updated_at)
+    if current is not None:
+        pending.append((current, trending_value(times)))
+    _trending_write(pending)
+
+
+@transaction.atomic
+def ranking_prior_refresh() -> RankingPrior:
+    """Recompute the site-wide mean rating behind `top` and every `top` with it."""
+    prior = RankingPrior.current()
+    mean = (Creation.objects.published().filter(score_count__gt=0).aggregate(mean=Avg("rating")))[
+        "mean"
+    ]
+    prior.mean = DEFAULT_PRIOR_MEAN if mean is None else mean
+    prior.weight = TOP_PRIOR_WEIGHT
+    prior.computed_at = timezone.now()
+    prior.save()
+    Creation.objects.filter(score_count__gt=0).update(
+        top=ExpressionWrapper(
+            top_value(score_count=F("score_count"), rating=F("rating"), prior_mean=prior.mean),
+            output_field=FloatField(),
+        )
+    )
+    listings_changed()
+    return prior
 
 
 @transaction.atomic
 def creation_refresh_all_aggregates() -> int:
-    """Rebuild every creation's aggregates from the scores; returns how many creations."""
+    """Rebuild every creation's aggregates and ranking values from the scores, and the prior;
+    returns how many creations."""
     listings_changed()
-    return Creation.objects.update(**_aggregate_expressions(OuterRef("pk")))
+    count = Creation.objects.update(**_aggregate_expressions(OuterRef("pk")))
+    _trending_refresh_all()
+    ranking_prior_refresh()
+    return count
 
 
 def _check_value(name: str, value) -> int:

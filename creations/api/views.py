@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -166,5 +165,5 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         tags = tag_cloud()
         prefix = search_text(self.request.query_params.get("q", ""), 50).lower()
         if prefix:
-            tags = tags.filter(Q(name__istartswith=prefix))
+            tags = [tag for tag in tags if tag.name.startswith(prefix)]
         return tags

@@ -2,7 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from creations.selectors import part_catalog, parts_with_creation_count
+from creations.selectors import part_catalog, with_creation_counts
 from npu_site.api import errors
 from npu_site.converters import TextConverter
 from parts.models import Part
@@ -39,4 +39,7 @@ class PartViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.action == "list":
             return part_catalog(query=self.request.query_params.get("q", ""))
-        return parts_with_creation_count(Part.objects.select_related("category"))
+        return Part.objects.select_related("category")
+
+    def get_object(self):
+        return with_creation_counts([super().get_object()])[0]
