@@ -51,7 +51,8 @@ def trending_now(value: float | None, *, now: datetime) -> float:
     """How many scores a `trending` value is worth at `now`: each score decayed to its age."""
     if value is None:
         return 0.0
-    return 2.0 ** (value - half_lives_since_epoch(now))
+    # Capped, so a score dated after `now` (a clock ahead) cannot overflow the float.
+    return 2.0 ** min(value - half_lives_since_epoch(now), 1000.0)
 
 
 def top_value(*, score_count, rating, prior_mean):

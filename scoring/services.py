@@ -130,7 +130,8 @@ def _trending_refresh_all(batch_size: int = 10_000) -> None:
 
 @transaction.atomic
 def ranking_prior_refresh() -> RankingPrior:
-    """Recompute the site-wide mean rating behind `top` and every `top` with it."""
+    """Recompute the site-wide mean rating behind `top` and every `top` with it; the prior
+    returned says in `refreshed` how many creations were re-ranked."""
     prior = RankingPrior.current()
     mean = (Creation.objects.published().filter(score_count__gt=0).aggregate(mean=Avg("rating")))[
         "mean"
@@ -139,7 +140,7 @@ def ranking_prior_refresh() -> RankingPrior:
     prior.weight = TOP_PRIOR_WEIGHT
     prior.computed_at = timezone.now()
     prior.save()
-    Creation.objects.filter(score_count__gt=0).update(
+    prior.refreshed = Creation.objects.filter(score_count__gt=0).update(
         top=ExpressionWrapper(
             top_value(score_count=F("score_count"), rating=F("rating"), prior_mean=prior.mean),
             output_field=FloatField(),
