@@ -5,7 +5,7 @@ expensive part of a page that shows 24 rows. Here a list is counted exactly up t
 NPU_EXACT_COUNT_BOUND rows (a count that stops there reads at most that many); a longer list
 is counted once and the figure cached under the listings token (npu_site.caching), so it is
 exact after every upload, edit or hide, and at most NPU_COUNT_CACHE_SECONDS old for filters
-that scores move (`min_rating`).
+that scores move (`min_rating`). Pages go no deeper than NPU_MAX_PAGE_OFFSET rows.
 """
 
 import hashlib
@@ -33,8 +33,17 @@ def list_count(object_list) -> int:
 
 
 class CountingPaginator(Paginator):
-    """Django's Paginator with `list_count` as its count; pages and the API use it."""
+    """Django's Paginator with `list_count` as its count, and pages only as deep as
+    NPU_MAX_PAGE_OFFSET rows: a page deeper than that would read every row before it (an
+    OFFSET), however the list is indexed. Past it, a page is "no such page" (the API's 404,
+    the pages' last page); filters narrow the list instead, as on the sites members know.
+    Pages and the API use it."""
 
     @cached_property
     def count(self) -> int:
         return list_count(self.object_list)
+
+    @cached_property
+    def num_pages(self) -> int:
+        reachable = max(1, -(-settings.NPU_MAX_PAGE_OFFSET // self.per_page))
+        return min(super().num_pages, reachable)

@@ -205,6 +205,8 @@ NPU_PAGE_CACHE_SECONDS = env_int("NPU_PAGE_CACHE_SECONDS", default=60)
 # listings and the figure cached, at most NPU_COUNT_CACHE_SECONDS (npu_site.paginator).
 NPU_EXACT_COUNT_BOUND = env_int("NPU_EXACT_COUNT_BOUND", default=1000)
 NPU_COUNT_CACHE_SECONDS = env_int("NPU_COUNT_CACHE_SECONDS", default=300)
+# No page starts deeper than this many rows into a list (npu_site.paginator).
+NPU_MAX_PAGE_OFFSET = env_int("NPU_MAX_PAGE_OFFSET", default=10_000)
 
 # Accounts
 AUTH_USER_MODEL = "accounts.User"

@@ -100,3 +100,13 @@ def test_counts_are_exact_below_the_bound_and_cached_above_it(
     with django_capture_on_commit_callbacks(execute=True):
         CreationFactory()
     assert list_count(creations) == 4
+
+
+def test_pages_go_no_deeper_than_the_offset_limit(settings, client):
+    settings.NPU_MAX_PAGE_OFFSET = 4
+    CreationFactory.create_batch(7)
+    paginator = CountingPaginator(Creation.objects.published().sorted_by("newest"), 2)
+    assert (paginator.count, paginator.num_pages) == (7, 2)
+    api = client.get("/api/v1/creations/", {"page_size": 2, "page": 2}).json()
+    assert api["count"] == 7 and api["next"] is None and len(api["results"]) == 2
+    assert client.get("/api/v1/creations/", {"page_size": 2, "page": 3}).status_code == 404
