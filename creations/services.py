@@ -8,16 +8,13 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, transaction
-from django.db.models import OuterRef, Subquery
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
 from npu_site.caching import listings_changed
+from npu_site.db import without_statement_timeout
 from parts.models import Part
 from parts.selectors import part_numbers_parse, parts_resolve
 
@@ -81,20 +78,8 @@ def creation_lookups_refresh(*, creation_ids: Iterable[int] | None = None) -> in
             return 0
         creations = creations.filter(pk__in=creation_ids)
     content_type = ContentType.objects.get_for_model(Creation)
-    tagged = TaggedItem.objects.filter(content_type=content_type, object_id=OuterRef("pk"))
-    featured = Creation.parts.through.objects.filter(creation=OuterRef("pk"))
     if connections[creations.db].vendor == "postgresql":
-        tag_names = Subquery(
-            tagged.order_by()
-            .values("object_id")
-            .annotate(names=StringAgg("tag__name", delimiter=" "))
-            .values("names")
-        )
-        return creations.update(
-            tag_ids=ArraySubquery(tagged.order_by("tag_id").values("tag_id")),
-            part_nums=ArraySubquery(featured.order_by("part_id").values("part_id")),
-            search_document=SearchVector("title", "description", tag_names, config=SEARCH_CONFIG),
-        )
+        return _lookups_refresh_on_postgresql(content_type.pk, creation_ids)
     # Elsewhere (SQLite) the columns are kept too, though no filter reads them.
     ids = list(creations.values_list("pk", flat=True))
     tag_ids: dict[int, list[int]] = {pk: [] for pk in ids}
@@ -117,6 +102,59 @@ def creation_lookups_refresh(*, creation_ids: Iterable[int] | None = None) -> in
         batch_size=500,
     )
     return len(ids)
+
+
+# One statement for one creation or all of them: the tags and parts of the creations concerned
+# are grouped once and joined, rather than looked up per row.
+_LOOKUPS_SQL = """
+    UPDATE {creation} AS c SET
+        tag_ids = coalesce(t.ids, '{{}}'),
+        part_nums = coalesce(p.nums, '{{}}'),
+        search_document = to_tsvector(
+            %(config)s::regconfig,
+            coalesce(c.title, '') || ' ' || coalesce(c.description, '') || ' '
+            || coalesce(t.names, '')
+        )
+    FROM {creation} AS base
+    LEFT JOIN (
+        SELECT i.object_id, array_agg(i.tag_id ORDER BY i.tag_id) AS ids,
+               string_agg(g.name, ' ' ORDER BY g.name) AS names
+        FROM {tagged} AS i JOIN {tag} AS g ON g.id = i.tag_id
+        WHERE i.content_type_id = %(content_type)s {only_tagged}
+        GROUP BY i.object_id
+    ) AS t ON t.object_id = base.id
+    LEFT JOIN (
+        SELECT f.creation_id, array_agg(f.part_id ORDER BY f.part_id) AS nums
+        FROM {featured} AS f {only_featured}
+        GROUP BY f.creation_id
+    ) AS p ON p.creation_id = base.id
+    WHERE c.id = base.id {only_base}
+"""
+
+
+def _lookups_refresh_on_postgresql(content_type_id: int, creation_ids) -> int:
+    some = creation_ids is not None
+    sql = _LOOKUPS_SQL.format(
+        creation=Creation._meta.db_table,
+        tagged=TaggedItem._meta.db_table,
+        tag=Tag._meta.db_table,
+        featured=Creation.parts.through._meta.db_table,
+        only_tagged="AND i.object_id = ANY(%(ids)s)" if some else "",
+        only_featured="WHERE f.creation_id = ANY(%(ids)s)" if some else "",
+        only_base="AND base.id = ANY(%(ids)s)" if some else "",
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not some:
+            without_statement_timeout()  # every row: a command's or a worker's work
+        cursor.execute(
+            sql,
+            {
+                "config": SEARCH_CONFIG,
+                "content_type": content_type_id,
+                "ids": list(creation_ids) if some else None,
+            },
+        )
+        return cursor.rowcount
 
 
 def _lookups_refreshed(creation: Creation) -> Creation:

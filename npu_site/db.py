@@ -61,3 +61,16 @@ class PinToPrimaryAfterWriteMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+def without_statement_timeout(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Lift the statement timeout for the rest of the current transaction (PostgreSQL).
+
+    For maintenance that rewrites every row (full rebuilds, `refresh_rankings`), which runs
+    from commands and workers, never from a web request, and may take longer than a request's
+    statements are allowed to.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")

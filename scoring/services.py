@@ -16,8 +16,16 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from creations.models import Creation, RankingPrior
-from creations.ranking import DEFAULT_PRIOR_MEAN, TOP_PRIOR_WEIGHT, top_value, trending_value
+from creations.ranking import (
+    DEFAULT_PRIOR_MEAN,
+    TOP_PRIOR_WEIGHT,
+    TRENDING_EPOCH,
+    TRENDING_HALF_LIFE,
+    top_value,
+    trending_value,
+)
 from npu_site.caching import listings_changed, object_changed
+from npu_site.db import without_statement_timeout
 
 from .models import SCORE_MAX, SCORE_MIN, Score
 
@@ -85,30 +93,17 @@ def creation_refresh_aggregates(*, creation_id: int) -> None:
     object_changed("creation", creation_id)
 
 
-def _trending_write(values: list[tuple[int, float | None]]) -> None:
-    """Store many creations' `trending` values at once."""
-    if not values:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Creation._meta.db_table} AS c SET trending = v.trending "
-                "FROM unnest(%s::bigint[], %s::double precision[]) AS v(id, trending) "
-                "WHERE c.id = v.id",
-                [[pk for pk, _ in values], [value for _, value in values]],
-            )
-        return
-    Creation.objects.bulk_update(
-        [Creation(pk=pk, trending=value) for pk, value in values], ["trending"], batch_size=500
-    )
-
-
 def _trending_refresh_all(batch_size: int = 10_000) -> None:
-    """Recompute every creation's `trending` from its scores' times, streaming the scores in
-    creation order so memory stays flat however many there are."""
+    """Recompute every creation's `trending` from its scores' times with trending_value(),
+    streaming the scores in creation order so memory stays flat (the SQLite path)."""
     Creation.objects.exclude(trending=None).filter(score_count=0).update(trending=None)
-    pending: list[tuple[int, float | None]] = []
+    pending: list[Creation] = []
     current, times = None, []
+
+    def flush():
+        Creation.objects.bulk_update(pending, ["trending"], batch_size=500)
+        pending.clear()
+
     rows = (
         Score.objects.order_by("creation_id")
         .values_list("creation_id", "updated_at")
@@ -117,29 +112,93 @@ def _trending_refresh_all(batch_size: int = 10_000) -> None:
     for creation_id, updated_at in rows:
         if creation_id != current:
             if current is not None:
-                pending.append((current, trending_value(times)))
+                pending.append(Creation(pk=current, trending=trending_value(times)))
             current, times = creation_id, []
             if len(pending) >= batch_size:
-                _trending_write(pending)
-                pending = []
+                flush()
         times.append(updated_at)
     if current is not None:
-        pending.append((current, trending_value(times)))
-    _trending_write(pending)
+        pending.append(Creation(pk=current, trending=trending_value(times)))
+    flush()
+
+
+# The full rebuild on PostgreSQL: one pass over the scores and one rewrite of each creation,
+# instead of one set of subqueries per creation. The figures are those the single-creation
+# path computes: count and float averages of small integers (exact, whatever the order), and
+# creations.ranking's `top` and `trending` formulas written in SQL (tests compare the two).
+_STATS_SQL = """
+    SELECT creation_id, count(*) AS n,
+           avg(creativity::float8) AS c, avg(uniqueness::float8) AS u,
+           max(m) + ln(sum(power(2.0::float8, x - m))) / ln(2.0::float8) AS trending
+    FROM (
+        SELECT creation_id, creativity, uniqueness, x,
+               max(x) OVER (PARTITION BY creation_id) AS m
+        FROM (
+            SELECT creation_id, creativity, uniqueness,
+                   extract(epoch FROM updated_at - %(epoch)s) / %(half_life)s AS x
+            FROM {score}
+        ) AS timed
+    ) AS windowed
+    GROUP BY creation_id
+"""
+
+
+def _refresh_all_on_postgresql() -> int:
+    score, creation = Score._meta.db_table, Creation._meta.db_table
+    stats = _STATS_SQL.format(score=score)
+    params = {
+        "epoch": TRENDING_EPOCH,
+        "half_life": TRENDING_HALF_LIFE.total_seconds(),
+        "weight": TOP_PRIOR_WEIGHT,
+        "published": Creation.Status.PUBLISHED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT avg((s.c + s.u) / 2.0) FROM ({stats}) AS s
+                JOIN {creation} AS c ON c.id = s.creation_id
+                WHERE c.status = %(published)s""",
+            params,
+        )
+        mean = cursor.fetchone()[0]
+        prior = _prior_save(DEFAULT_PRIOR_MEAN if mean is None else mean)
+        cursor.execute(
+            f"""UPDATE {creation} AS c SET
+                    score_count = s.n, creativity_avg = s.c, uniqueness_avg = s.u,
+                    rating = (s.c + s.u) / 2.0,
+                    top = (%(weight)s * %(prior)s + s.n * ((s.c + s.u) / 2.0))
+                          / (%(weight)s + s.n),
+                    trending = s.trending
+                FROM ({stats}) AS s
+                WHERE c.id = s.creation_id""",
+            {**params, "prior": prior.mean},
+        )
+        scored = cursor.rowcount
+        cursor.execute(
+            f"""UPDATE {creation} AS c SET score_count = 0, creativity_avg = NULL,
+                    uniqueness_avg = NULL, rating = NULL, top = NULL, trending = NULL
+                WHERE NOT EXISTS (SELECT 1 FROM {score} AS s WHERE s.creation_id = c.id)
+                  AND (score_count <> 0 OR rating IS NOT NULL OR top IS NOT NULL
+                       OR trending IS NOT NULL)"""
+        )
+    return scored + Creation.objects.filter(score_count=0).count()
+
+
+def _prior_save(mean: float) -> RankingPrior:
+    prior = RankingPrior.current()
+    prior.mean, prior.weight, prior.computed_at = mean, TOP_PRIOR_WEIGHT, timezone.now()
+    prior.save()
+    return prior
 
 
 @transaction.atomic
 def ranking_prior_refresh() -> RankingPrior:
     """Recompute the site-wide mean rating behind `top` and every `top` with it; the prior
     returned says in `refreshed` how many creations were re-ranked."""
-    prior = RankingPrior.current()
+    without_statement_timeout()
     mean = (Creation.objects.published().filter(score_count__gt=0).aggregate(mean=Avg("rating")))[
         "mean"
     ]
-    prior.mean = DEFAULT_PRIOR_MEAN if mean is None else mean
-    prior.weight = TOP_PRIOR_WEIGHT
-    prior.computed_at = timezone.now()
-    prior.save()
+    prior = _prior_save(DEFAULT_PRIOR_MEAN if mean is None else mean)
     prior.refreshed = Creation.objects.filter(score_count__gt=0).update(
         top=ExpressionWrapper(
             top_value(score_count=F("score_count"), rating=F("rating"), prior_mean=prior.mean),
@@ -154,7 +213,10 @@ def ranking_prior_refresh() -> RankingPrior:
 def creation_refresh_all_aggregates() -> int:
     """Rebuild every creation's aggregates and ranking values from the scores, and the prior;
     returns how many creations."""
+    without_statement_timeout()
     listings_changed()
+    if connection.vendor == "postgresql":
+        return _refresh_all_on_postgresql()
     count = Creation.objects.update(**_aggregate_expressions(OuterRef("pk")))
     _trending_refresh_all()
     ranking_prior_refresh()
