@@ -7,6 +7,7 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Prefetch,
     Q,
 )
 from django.db.models.functions import Length
@@ -74,7 +75,11 @@ class CreationQuerySet(models.QuerySet):
 
     def for_cards(self):
         """What a gallery card shows, in a fixed number of queries."""
-        return self.select_related("owner").prefetch_related("tags")
+        # Tags into a plain list (`tag_list`): taggit's manager would otherwise build a
+        # queryset per creation just to hold the prefetched rows, a few ms per page.
+        return self.select_related("owner").prefetch_related(
+            Prefetch("tags", to_attr="prefetched_tags")
+        )
 
     def with_tags(self, names):
         """Creations carrying every one of the (normalised) tag `names`.
@@ -303,6 +308,14 @@ class Creation(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def tag_list(self) -> list[Tag]:
+        """The creation's tags by name, from `for_cards()`'s prefetch when it ran."""
+        tags = getattr(self, "prefetched_tags", None)
+        if tags is None:
+            tags = self.tags.all()
+        return sorted(tags, key=lambda tag: tag.name)
 
     @property
     def image_alt(self) -> str:

@@ -1,5 +1,7 @@
 """Reads for pages and endpoints, chained from CreationQuerySet methods."""
 
+from dataclasses import dataclass
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Avg, Count, Q, QuerySet
 from taggit.models import Tag
@@ -31,17 +33,30 @@ def creation_by_upload_key(*, owner, upload_key: str) -> Creation | None:
     return Creation.objects.filter(owner=owner, upload_key=upload_key).first()
 
 
-def tag_cloud(*, limit: int | None = None) -> list[Tag]:
+@dataclass(slots=True)
+class TagCount:
+    """A tag with how many published creations carry it (and, on the cloud, a font size)."""
+
+    pk: int
+    name: str
+    slug: str
+    count: int
+    weight: int = 1
+
+
+def tag_cloud(*, limit: int | None = None) -> list[TagCount]:
     """Tags used by published creations, each with its `count`, most used first.
 
     Counting reads every tagged creation, so the cloud is counted once per change to listings
-    and cached (npu_site.caching.listings_cached), not on every request.
+    and cached (npu_site.caching.listings_cached) as plain tuples, not on every request.
     """
-    tags = listings_cached("tag-cloud", _tag_cloud)
-    return tags[:limit] if limit else tags
+    rows = listings_cached("tag-cloud", _tag_cloud_rows)
+    if limit:
+        rows = rows[:limit]
+    return [TagCount(*row) for row in rows]
 
 
-def _tag_cloud() -> list[Tag]:
+def _tag_cloud_rows() -> list[tuple]:
     content_type = ContentType.objects.get_for_model(Creation)
     published = Creation.objects.published().values("pk")
     return list(
@@ -56,6 +71,7 @@ def _tag_cloud() -> list[Tag]:
         )
         .filter(count__gt=0)
         .order_by("-count", "name")
+        .values_list("pk", "name", "slug", "count")
     )
 
 

@@ -321,6 +321,8 @@ def creation_update(
     creation.save()
     if tag_names is not None:
         creation.tags.set(tag_names)
+        # A list from for_cards()'s prefetch would still show the old tags.
+        creation.__dict__.pop("prefetched_tags", None)
     if featured is not None:
         creation.parts.set(featured)
     _lookups_refreshed(creation)

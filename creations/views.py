@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +27,8 @@ def gallery(request):
 
 @cache_anonymous_page
 def tag_list(request):
-    tags = list(tag_cloud())
+    # The most used tags: a cloud of thousands says nothing and costs a lot to draw.
+    tags = tag_cloud(limit=settings.NPU_TAG_CLOUD_SIZE)
     counts = [tag.count for tag in tags]
     low, high = (min(counts), max(counts)) if counts else (0, 0)
     for tag in tags:

@@ -426,6 +426,8 @@ NPU_IMAGE_MAX_PIXELS = 40_000_000
 NPU_IMAGE_MAX_SIDE = env_int("NPU_IMAGE_MAX_SIDE", default=4096)
 NPU_THUMBNAIL_SIZE = 480
 NPU_GALLERY_PAGE_SIZE = 24
+# The tag cloud page shows this many of the most used tags (the API lists every tag).
+NPU_TAG_CLOUD_SIZE = 300
 # Benchmarks (`make bench`): every response says in X-NPU-Queries how many SQL statements it ran.
 # Off by default; when off, the middleware is not in the chain at all.
 NPU_QUERY_COUNT_HEADER = env_bool("NPU_QUERY_COUNT_HEADER", default=False)

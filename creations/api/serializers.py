@@ -43,8 +43,11 @@ class TagListField(CommaSeparatedListField):
 
     parser = staticmethod(tags_parse)
 
+    def get_attribute(self, instance):
+        return instance.tag_list
+
     def to_representation(self, value):
-        return sorted(tag.name for tag in value.all())
+        return [tag.name for tag in value]
 
 
 class PartListField(CommaSeparatedListField):

@@ -424,3 +424,21 @@ def test_profile_lists_the_members_published_creations(client, creation):
     assert response.status_code == 200
     assert creation.title in body and "Secret" not in body
     assert creation.owner.email not in body
+
+
+def test_the_tag_cloud_shows_the_most_used_tags_only(client, owner, settings):
+    settings.NPU_TAG_CLOUD_SIZE = 2
+    CreationFactory(owner=owner, tags="castle, space, train")
+    CreationFactory(owner=owner, tags="castle, space")
+    CreationFactory(owner=owner, tags="castle")
+    response = client.get(reverse("creations:tags"))
+    assert [(tag.name, tag.count) for tag in response.context["tags"]] == [
+        ("castle", 3),
+        ("space", 2),
+    ]
+    # The API lists every tag.
+    assert [tag["name"] for tag in client.get("/api/v1/tags/").json()["results"]] == [
+        "castle",
+        "space",
+        "train",
+    ]
