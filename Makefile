@@ -6,13 +6,16 @@ DEV := DJANGO_DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run serve test lint format migrations-check check clean
+.PHONY: help install install-dev run serve test lint format migrations-check check bench clean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make serve   the production configuration (gunicorn, DEBUG off) on http://$(HOST):$(PORT)"
 	@echo "make test    set up .venv with the test tools and run the whole suite"
 	@echo "make check   lint, migrations-check and test (what CI runs)"
+	@echo "make bench   benchmark on PostgreSQL (npu_bench) and Redis: latency, queries per request;"
+	@echo "             e.g. make bench BENCH_ARGS=\"--creations 1000000 --scores 10000000\" (--smoke, --reuse,"
+	@echo "             --explain, --report FILE, --markdown FILE: scripts/bench.py --help)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +71,13 @@ migrations-check: install-dev
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 check: lint migrations-check test
+
+# Benchmark against gunicorn with production settings on a PostgreSQL database of its own
+# (npu_bench, filled by manage.py generate_bench_data); BENCH_ARGS passes options on.
+BENCH_ARGS ?=
+
+bench: install-dev
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
