@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
 from django.db.models import Avg, Count, Q, QuerySet
 from taggit.models import Tag
 
@@ -56,7 +57,26 @@ def tag_cloud(*, limit: int | None = None) -> list[TagCount]:
     return [TagCount(*row) for row in rows]
 
 
+def _reading_connection():
+    """The connection reads of creations go to (the replica, when there is one)."""
+    return connections[router.db_for_read(Creation)]
+
+
 def _tag_cloud_rows() -> list[tuple]:
+    connection = _reading_connection()
+    if connection.vendor == "postgresql":
+        # One pass over the creations' stored tag ids, rather than a join of every tagging
+        # with the published creations (over ten seconds at a million creations).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT t.id, t.name, t.slug, c.n FROM {Tag._meta.db_table} AS t
+                    JOIN (SELECT unnest(tag_ids) AS tag_id, count(*) AS n
+                          FROM {Creation._meta.db_table} WHERE status = %s GROUP BY 1) AS c
+                    ON c.tag_id = t.id
+                    ORDER BY c.n DESC, t.name""",
+                [Creation.Status.PUBLISHED],
+            )
+            return cursor.fetchall()
     content_type = ContentType.objects.get_for_model(Creation)
     published = Creation.objects.published().values("pk")
     return list(
@@ -107,6 +127,18 @@ def part_creation_counts() -> dict[str, int]:
 
 
 def _part_creation_counts() -> dict[str, int]:
+    connection = _reading_connection()
+    if connection.vendor == "postgresql":
+        # One pass over the creations' stored part numbers, like the tag cloud.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT part, count(*) FROM (
+                        SELECT unnest(part_nums) AS part FROM {Creation._meta.db_table}
+                        WHERE status = %s) AS featured
+                    GROUP BY part""",
+                [Creation.Status.PUBLISHED],
+            )
+            return dict(cursor.fetchall())
     return dict(
         Creation.parts.through.objects.filter(creation__status=Creation.Status.PUBLISHED)
         .order_by()
