@@ -101,22 +101,27 @@ def tag_is_public(*, tag: Tag) -> bool:
 
 
 def member_creation_stats(*, member) -> dict:
-    """A member's published creations: how many, and the mean rating they received."""
-    # Avg skips the null ratings of unscored creations.
-    return (
-        Creation.objects.published()
-        .filter(owner=member)
-        .aggregate(creation_count=Count("pk"), mean_rating=Avg("rating"))
-    )
+    """A member's published creations: how many, and the mean rating they received.
 
+    Counted once per change to listings and cached: a prolific member's figures read every
+    one of their creations. The mean follows new scores within NPU_COUNT_CACHE_SECONDS.
+    """
 
-def users_with_creation_count(users):
-    """Annotate each user with how many published creations they have."""
-    return users.annotate(
-        creation_count=Count(
-            "creations", filter=Q(creations__status=Creation.Status.PUBLISHED), distinct=True
+    def count():
+        # Avg skips the null ratings of unscored creations.
+        return (
+            Creation.objects.published()
+            .filter(owner=member)
+            .aggregate(creation_count=Count("pk"), mean_rating=Avg("rating"))
         )
-    )
+
+    return listings_cached(f"member-stats:{member.pk}", count)
+
+
+def with_creation_count(member):
+    """`member` with `creation_count`: their published creations, from the cached stats."""
+    member.creation_count = member_creation_stats(member=member)["creation_count"]
+    return member
 
 
 def part_creation_counts() -> dict[str, int]:

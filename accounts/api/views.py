@@ -10,7 +10,7 @@ from rest_framework.settings import api_settings
 from accounts.backends import login_key
 from accounts.models import User
 from accounts.services import api_token_get_or_create, email_change_request, user_update_profile
-from creations.selectors import users_with_creation_count
+from creations.selectors import with_creation_count
 from npu_site.api import LimitThrottle, errors
 from npu_site.ratelimit import VERIFICATION_MAIL_LIMITS, body_field, limits_exceeded
 
@@ -68,7 +68,10 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        return users_with_creation_count(User.objects.filter(is_active=True))
+        return User.objects.filter(is_active=True)
+
+    def get_object(self):
+        return with_creation_count(super().get_object())
 
     @extend_schema(
         methods=["GET"],
@@ -115,5 +118,5 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 email_change_request(
                     user=user, email=email, base_url=request.build_absolute_uri("/").rstrip("/")
                 )
-        user = users_with_creation_count(User.objects.filter(pk=request.user.pk)).get()
+        user = with_creation_count(User.objects.get(pk=request.user.pk))
         return Response(OwnUserSerializer(user).data)
