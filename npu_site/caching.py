@@ -3,8 +3,8 @@ pages, the parts catalog and part pages, profiles, and creation pages (every vie
 @cache_anonymous_page).
 
 A cached page's key carries version tokens, and a change makes a page unreachable by replacing
-the token it was stored under, once the change commits. Two kinds of token, so that the pages
-browsing depends on survive scoring:
+the token it was stored under: at once, and again once the change commits. Two kinds of
+token, so that the pages browsing depends on survive scoring:
 
 - the listings token, which every listing and creation page carries. The services that change
   what they show (creations, tags, parts, profiles) call `listings_changed()`. Score writes do
@@ -67,15 +67,26 @@ def listings_version() -> str:
     return _versions([LISTINGS_KEY])[0]
 
 
+def _replace_token(key: str) -> None:
+    cache.set(key, _new_token(), timeout=_token_timeout(key))
+
+
+def _replace_now_and_on_commit(key: str) -> None:
+    """Replace a token at once, so reads later in the changing transaction see the change,
+    and again when it commits, so nothing another process cached in between (from data as it
+    was before the commit) stays reachable. A rollback only costs some cache misses."""
+    _replace_token(key)
+    transaction.on_commit(lambda: _replace_token(key))
+
+
 def listings_changed() -> None:
-    """Drop every cached listing and creation page, once the current transaction commits."""
-    transaction.on_commit(lambda: cache.set(LISTINGS_KEY, _new_token(), timeout=None))
+    """Drop every cached listing and creation page (and listed figures such as counts)."""
+    _replace_now_and_on_commit(LISTINGS_KEY)
 
 
 def object_changed(kind: str, pk) -> None:
-    """Drop the cached pages of one object, e.g. ("creation", 42), once the change commits."""
-    key = _object_key(kind, pk)
-    transaction.on_commit(lambda: cache.set(key, _new_token(), timeout=_token_timeout(key)))
+    """Drop the cached pages of one object, e.g. ("creation", 42)."""
+    _replace_now_and_on_commit(_object_key(kind, pk))
 
 
 # The query parameters any cached page reads. A cached page is rendered from these alone

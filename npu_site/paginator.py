@@ -1,11 +1,13 @@
-"""Page counts that do not scan a large list on every request.
+"""Page counts that do not scan a list on every request.
 
 `Paginator.count` is a COUNT(*) over the whole filtered list: on a large site the most
-expensive part of a page that shows 24 rows. Here a list is counted exactly up to
-NPU_EXACT_COUNT_BOUND rows (a count that stops there reads at most that many); a longer list
-is counted once and the figure cached under the listings token (npu_site.caching), so it is
-exact after every upload, edit or hide, and at most NPU_COUNT_CACHE_SECONDS old for filters
-that scores move (`min_rating`). Pages go no deeper than NPU_MAX_PAGE_OFFSET rows.
+expensive part of a page that shows 24 rows, whatever the plan (a count that stops after a
+thousand rows still walks tens of thousands of index entries for a filter that matches one
+creation in a hundred). Here each list of the models listings show (NPU_LISTED_MODELS) is
+counted once and the figure kept under the listings token (npu_site.caching): exact after
+every upload, edit, hide or tag change, which replace the token, and at most
+NPU_COUNT_CACHE_SECONDS old for the one filter scores move (`min_rating`). Pages go no deeper
+than NPU_MAX_PAGE_OFFSET rows.
 """
 
 import hashlib
@@ -19,14 +21,15 @@ from .caching import listings_cached
 
 
 def list_count(object_list) -> int:
-    """How many items `object_list` holds: exactly below the bound, cached above it."""
+    """How many items `object_list` holds; lists of NPU_LISTED_MODELS (what listings show,
+    whose changes replace the listings token) counted once per change to listings."""
     if not isinstance(object_list, QuerySet):
         return len(object_list)
-    bound = settings.NPU_EXACT_COUNT_BOUND
+    if object_list.model._meta.label not in settings.NPU_LISTED_MODELS:
+        return object_list.count()
+    if object_list.query.is_empty():
+        return 0
     unordered = object_list.order_by()
-    counted = unordered[: bound + 1].count()
-    if counted <= bound:
-        return counted
     sql, params = unordered.query.sql_with_params()
     digest = hashlib.sha256(repr((unordered.db, sql, params)).encode()).hexdigest()
     return listings_cached(f"count:{digest}", unordered.count)

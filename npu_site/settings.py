@@ -201,9 +201,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Anonymous gallery pages and the tag cloud are cached this long (and dropped on any change).
 NPU_PAGE_CACHE_SECONDS = env_int("NPU_PAGE_CACHE_SECONDS", default=60)
-# Lists are counted exactly up to this many rows; longer ones are counted once per change to
-# listings and the figure cached, at most NPU_COUNT_CACHE_SECONDS (npu_site.paginator).
-NPU_EXACT_COUNT_BOUND = env_int("NPU_EXACT_COUNT_BOUND", default=1000)
+# Lists of these models are counted once per change to listings and the figure cached, at
+# most NPU_COUNT_CACHE_SECONDS (npu_site.paginator); so are tag, part and member figures.
+NPU_LISTED_MODELS = ("creations.Creation",)
 NPU_COUNT_CACHE_SECONDS = env_int("NPU_COUNT_CACHE_SECONDS", default=300)
 # No page starts deeper than this many rows into a list (npu_site.paginator).
 NPU_MAX_PAGE_OFFSET = env_int("NPU_MAX_PAGE_OFFSET", default=10_000)
