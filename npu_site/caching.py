@@ -166,3 +166,15 @@ def listings_cached(name: str, compute, *, timeout: int | None = None):
         value = compute()
         cache.set(key, value, settings.NPU_COUNT_CACHE_SECONDS if timeout is None else timeout)
     return value
+
+
+def object_cached(kind: str, pk, name: str, compute):
+    """`compute()`, cached under one object's token (e.g. a creation's score histogram):
+    recomputed after `object_changed(kind, pk)`, not on every request."""
+    token = _versions([_object_key(kind, pk)])[0]
+    key = f"npu:object:{kind}:{pk}:{token}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, 2 * settings.NPU_PAGE_CACHE_SECONDS)
+    return value

@@ -25,6 +25,9 @@ def list_count(object_list) -> int:
     whose changes replace the listings token) counted once per change to listings."""
     if not isinstance(object_list, QuerySet):
         return len(object_list)
+    known = getattr(object_list, "known_count", None)
+    if known is not None:  # a figure kept exact elsewhere, e.g. a creation's score_count
+        return known
     if object_list.model._meta.label not in settings.NPU_LISTED_MODELS:
         return object_list.count()
     if object_list.query.is_empty():

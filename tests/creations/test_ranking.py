@@ -147,3 +147,24 @@ def test_the_full_rebuild_gives_what_the_writes_gave():
         assert written[:2] == again[:2]
         for a, b in zip(written[2:], again[2:], strict=True):
             assert a == b or a == pytest.approx(b, rel=1e-12)
+
+
+@pytest.mark.django_db
+def test_histogram_and_score_list_follow_every_score(client, django_assert_num_queries):
+    from scoring.selectors import creation_scores, score_histogram
+
+    creation = CreationFactory()
+    ScoreFactory(creation=creation, creativity=5, uniqueness=4)
+    creation.refresh_from_db()
+    assert score_histogram(creation=creation)["creativity"][0] == {
+        "value": 5,
+        "count": 1,
+        "percent": 100,
+    }
+    with django_assert_num_queries(0):  # cached under the creation's token
+        score_histogram(creation=creation)
+    ScoreFactory(creation=creation, creativity=5, uniqueness=2)
+    creation.refresh_from_db()
+    assert score_histogram(creation=creation)["creativity"][0]["count"] == 2
+    assert creation_scores(creation=creation).known_count == 2
+    assert client.get(f"/api/v1/creations/{creation.pk}/scores/").json()["count"] == 2
