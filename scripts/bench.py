@@ -33,7 +33,6 @@ read with psycopg, which the project depends on already.
 
 import argparse
 import http.client
-import ipaddress
 import json
 import math
 import multiprocessing
@@ -41,10 +40,8 @@ import multiprocessing.pool
 import os
 import random
 import re
-import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,7 +56,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/serving.py, beside this
+import serving  # noqa: E402
+from serving import ROOT, free_port, is_loopback  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/npu_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 # Databases the benchmark never fills, whatever --database-url says: the server's own, the
@@ -177,15 +177,6 @@ def resolve_defaults(args: argparse.Namespace) -> None:
         args.requests = SMOKE_REQUESTS if args.smoke else 200
     if args.warmup is None:
         args.warmup = SMOKE_WARMUP if args.smoke else 20
-
-
-def is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 def checked_database_url(url: str) -> str:
@@ -877,44 +868,21 @@ def capture_name(case: Case) -> str:
 
 
 def production_env(args, folder: Path, port: int, *, page_cache: bool) -> dict:
-    """Production settings for manage.py and gunicorn, nothing inherited from the caller's
-    own site configuration."""
-    inherited = (
-        "DJANGO_",
-        "DATABASE_",
-        "REDIS_",
-        "AWS_",
-        "MEDIA_",
-        "NPU_",
-        "GUNICORN_",
-        "RATELIMIT_",
-        "CELERY_",
-        "EMAIL_",
-        "LOG_",
-        "WEB_CONCURRENCY",
-        "PORT",
-    )
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(inherited)}
-    env = {
-        **clean,
-        "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_COOKIES": "0",
-        "DJANGO_SECURE_HSTS_SECONDS": "0",
-        "DATABASE_URL": args.database_url,
-        "MEDIA_ROOT": str(folder / "media"),
-        "DJANGO_STATIC_ROOT": str(folder / "static"),
-        "RATELIMIT_ENABLE": "0",
-        "NPU_QUERY_COUNT_HEADER": "1",
-        "WEB_CONCURRENCY": str(args.workers),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_GRACEFUL_TIMEOUT": "10",
+    """Production settings for manage.py and gunicorn (scripts/serving.py), with rate limits
+    off and the query-count header on."""
+    env = serving.production_env(
+        name="bench",
+        database_url=args.database_url,
+        folder=folder,
+        port=port,
+        workers=args.workers,
+        DJANGO_SECURE_HSTS_SECONDS="0",
+        RATELIMIT_ENABLE="0",
+        NPU_QUERY_COUNT_HEADER="1",
         # No worker recycling mid-run: a fresh worker's first requests would count as the
         # site's.
-        "GUNICORN_MAX_REQUESTS": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+        GUNICORN_MAX_REQUESTS="0",
+    )
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     if not page_cache:
@@ -923,34 +891,12 @@ def production_env(args, folder: Path, port: int, *, page_cache: bool) -> dict:
 
 
 def manage(env: dict, *command: str, extra_env: dict | None = None, stream=False) -> str:
-    """Run `manage.py command` with the benchmark's settings; `stream` shows its output as it
-    comes (a long fill's progress) rather than only when it fails."""
-    completed = subprocess.run(
-        [sys.executable, "manage.py", *command],
-        cwd=ROOT,
-        env={**env, **(extra_env or {})},
-        capture_output=not stream,
-        text=True,
-    )
-    if completed.returncode != 0:
-        output = "(its output is above)" if stream else completed.stdout[-2000:]
-        raise SetupError(
-            f"manage.py {' '.join(command)} failed ({completed.returncode}):\n"
-            + output
-            + (completed.stderr or "")[-4000:]
-        )
-    return completed.stdout or ""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def gunicorn_path() -> Path:
-    beside = Path(sys.executable).with_name("gunicorn")
-    return beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn"
+    """`manage.py command` with the benchmark's settings (scripts/serving.py); a failure is a
+    SetupError."""
+    try:
+        return serving.manage(env, *command, extra_env=extra_env, stream=stream)
+    except RuntimeError as error:
+        raise SetupError(str(error)) from error
 
 
 @dataclass
@@ -962,46 +908,15 @@ class Server:
 
 
 def start_gunicorn(name: str, env: dict, log_path: Path, port: int) -> Server:
-    with open(log_path, "wb") as log:
-        # A session of its own: Ctrl-C reaches this script only, which stops gunicorn itself.
-        process = subprocess.Popen(
-            [str(gunicorn_path()), "-c", "gunicorn.conf.py", "npu_site.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(name, port, process, log_path)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_gunicorn(server)
-            raise SetupError(f"gunicorn ({name}) did not answer; see {log_path}")
-        time.sleep(0.2)
+    try:
+        process = serving.start_gunicorn(env, log_path, port)
+    except RuntimeError as error:
+        raise SetupError(f"gunicorn ({name}): {error}") from error
+    return Server(name, port, process, log_path)
 
 
 def stop_gunicorn(server: Server) -> None:
-    """SIGTERM (a graceful stop), then SIGKILL to its process group if it lingers."""
-    process = server.process
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # workers that outlived their master
-    except ProcessLookupError:
-        pass
+    serving.stop_gunicorn(server.process)
 
 
 def worker_memory(master: int) -> list[dict]:

@@ -21,16 +21,13 @@ afterwards read the database with psycopg, which the project depends on already.
 import argparse
 import http.client
 import http.cookies
-import ipaddress
 import json
 import os
 import random
 import re
 import resource
-import secrets
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -50,7 +47,16 @@ import psycopg
 import redis
 from psycopg import sql
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/serving.py, beside this
+from serving import (  # noqa: E402
+    free_port,
+    is_loopback,
+    manage,
+    production_env,
+    start_gunicorn,
+    stop_gunicorn,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/npu_loadtest"
 DEFAULT_DATABASE_NAME = "npu_loadtest"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -145,15 +151,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
 def checked_database_url(given: str | None) -> str:
     """The database to drop: on this machine, never a maintenance database, and named
     npu_loadtest unless the caller named another one explicitly."""
@@ -184,45 +181,6 @@ def checked_redis_url(given: str | None) -> str:
 # Setting up the world -------------------------------------------------------------------------
 
 
-def production_env(args, tmp: Path, port: int) -> dict:
-    """Production settings for manage.py and gunicorn, nothing inherited from the caller's
-    own site configuration."""
-    inherited = (
-        "DJANGO_",
-        "DATABASE_",
-        "REDIS_",
-        "AWS_",
-        "MEDIA_",
-        "NPU_",
-        "GUNICORN_",
-        "RATELIMIT_",
-        "CELERY_",
-        "EMAIL_",
-        "LOG_",
-        "WEB_CONCURRENCY",
-        "PORT",
-    )
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(inherited)}
-    return {
-        **clean,
-        "DJANGO_SECRET_KEY": "load-test-" + secrets.token_urlsafe(48),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_COOKIES": "0",
-        # As behind one proxy: each simulated client's own X-Forwarded-For address counts.
-        "DJANGO_TRUSTED_PROXY_COUNT": "1",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "MEDIA_ROOT": str(tmp / "media"),
-        "DJANGO_STATIC_ROOT": str(tmp / "static"),
-        "RATELIMIT_ENABLE": "1",
-        "WEB_CONCURRENCY": str(args.workers),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_GRACEFUL_TIMEOUT": "10",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 def recreate_database(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/")
@@ -237,24 +195,6 @@ def recreate_database(url: str) -> None:
 def redis_flush(url: str) -> None:
     """Empty the run's own Redis database (the URL's number), nothing else."""
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
-
-
-def manage(env: dict, *command: str, extra_env: dict | None = None) -> str:
-    completed = subprocess.run(
-        [sys.executable, "manage.py", *command],
-        cwd=ROOT,
-        env={**env, **(extra_env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(
-            f"manage.py {' '.join(command)} failed ({completed.returncode}):\n"
-            + completed.stdout[-2000:]
-            + completed.stderr[-4000:]
-        )
-    return completed.stdout
 
 
 # Made in a `manage.py shell` with the run's settings: one password hash shared by every load
@@ -353,61 +293,6 @@ def build_world(args, env: dict) -> World:
         profiles=sorted({owner for _, owner in creations}),
         has_upload_key=has_upload_key,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def gunicorn_path() -> Path:
-    beside = Path(sys.executable).with_name("gunicorn")
-    return beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn"
-
-
-def start_gunicorn(env: dict, log_path: Path, port: int) -> subprocess.Popen:
-    # The child keeps its own copy of the log's file descriptor after ours is closed.
-    with open(log_path, "wb") as log:
-        # A session of its own: Ctrl-C in the terminal reaches this script only, which then
-        # stops gunicorn itself, after the members are done.
-        process = subprocess.Popen(
-            [str(gunicorn_path()), "-c", "gunicorn.conf.py", "npu_site.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_gunicorn(process)
-            raise RuntimeError(f"gunicorn did not answer; see {log_path}")
-        time.sleep(0.2)
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    """SIGTERM (a graceful stop), then SIGKILL to its process group if it lingers."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    # Workers that outlived a killed master are in its process group: never leave them.
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 # HTTP -----------------------------------------------------------------------------------------
@@ -2014,7 +1899,17 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     tmp = Path(tempfile.mkdtemp(prefix="npu-loadtest-"))
     port = free_port()
-    env = production_env(args, tmp, port)
+    env = production_env(
+        name="load-test",
+        database_url=args.database_url,
+        folder=tmp,
+        port=port,
+        workers=args.workers,
+        # As behind one proxy: each simulated client's own X-Forwarded-For address counts.
+        DJANGO_TRUSTED_PROXY_COUNT="1",
+        REDIS_URL=args.redis_url,
+        RATELIMIT_ENABLE="1",
+    )
     log_path = tmp / "gunicorn.log"
     keep = args.keep
     gunicorn = None
