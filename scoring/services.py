@@ -51,8 +51,9 @@ def _prior_mean() -> Subquery:
 def _aggregate_expressions(creation_ref) -> dict:
     """UPDATE expressions computing a creation's aggregates from its scores, in the database.
 
-    One definition serves a single creation and the full rebuild, so both give identical
-    numbers, and the columns change in one statement, so the check constraint tying them
+    It serves a single creation, and the full rebuild on SQLite; the full rebuild on
+    PostgreSQL computes the same figures in one grouped pass (_STATS_SQL), and the tests
+    compare the two. The columns change in one statement, so the check constraint tying them
     together holds after every statement. `top` is computed from the same subqueries (an
     UPDATE's right-hand sides see the old row) with the stored prior.
     """
