@@ -194,13 +194,7 @@ def checked_database_url(url: str) -> str:
 
 
 def checked_redis_url(given: str | None) -> str:
-    url = given or DEFAULT_REDIS_URL
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "redis" or not is_loopback(parts.hostname):
-        raise ValueError("--redis-url must be a redis:// URL on the loopback address")
-    if not parts.path.strip("/").isdigit():
-        raise ValueError("--redis-url must name its database number, e.g. /12")
-    return url
+    return serving.checked_redis_url(given or DEFAULT_REDIS_URL)
 
 
 def database_name(url: str) -> str:

@@ -48,6 +48,7 @@ import redis
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/serving.py, beside this
+import serving  # noqa: E402
 from serving import (  # noqa: E402
     free_port,
     is_loopback,
@@ -169,13 +170,7 @@ def checked_database_url(given: str | None) -> str:
 
 
 def checked_redis_url(given: str | None) -> str:
-    url = given or DEFAULT_REDIS_URL
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "redis" or not is_loopback(parts.hostname):
-        raise ValueError("--redis-url must be a redis:// URL on the loopback address")
-    if not parts.path.strip("/").isdigit():
-        raise ValueError("--redis-url must name its database number, e.g. /13")
-    return url
+    return serving.checked_redis_url(given or DEFAULT_REDIS_URL)
 
 
 # Setting up the world -------------------------------------------------------------------------

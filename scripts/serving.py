@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,16 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
+
+
+def checked_redis_url(url: str) -> str:
+    """A Redis database a run may flush: on this machine, named by its number."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "redis" or not is_loopback(parts.hostname):
+        raise ValueError("--redis-url must be a redis:// URL on the loopback address")
+    if not parts.path.strip("/").isdigit():
+        raise ValueError("--redis-url must name its database number: redis://host:port/N")
+    return url
 
 
 def production_env(
