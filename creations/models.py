@@ -237,6 +237,11 @@ class Creation(models.Model):
     creativity_avg = models.FloatField(null=True, blank=True)
     uniqueness_avg = models.FloatField(null=True, blank=True)
     rating = models.FloatField(null=True, blank=True, help_text="Mean of the two averages.")
+    # Denormalised by community.services (the comments showing, and who saved the creation),
+    # so cards and lists show them without a query per creation.
+    # (db_default: rows written by a release that predates the columns.)
+    comment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    favourite_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # What `top` and `trending` sort by (creations.ranking), written with the aggregates.
     top = models.FloatField(null=True, blank=True, editable=False)
     trending = models.FloatField(null=True, blank=True, editable=False)

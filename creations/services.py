@@ -21,6 +21,7 @@ from parts.selectors import part_numbers_parse, parts_resolve
 from .images import ProcessedImage, image_delete, image_process, image_store
 from .models import SEARCH_CONFIG, Creation, ImageHashBand, validate_upload_key
 from .selectors import creation_by_upload_key, hash_bands, similar_creations
+from .signals import creation_hidden
 from .tagging import tag_normalize, tags_parse
 
 # The columns creation_lookups_refresh() writes.
@@ -317,8 +318,11 @@ def creation_update(
             setattr(creation, name, value)
     elif hidden_reason is not None and creation.status == Creation.Status.HIDDEN:
         creation.hidden_reason = hidden_reason.strip()
+    hidden_now = status != creation.status and status == Creation.Status.HIDDEN
     creation.full_clean(exclude=["image", "thumbnail"])
     creation.save()
+    if hidden_now:
+        _hidden_by_moderator([creation], actor=actor, reason=creation.hidden_reason)
     if tag_names is not None:
         creation.tags.set(tag_names)
         # A list from for_cards()'s prefetch would still show the old tags.
@@ -354,9 +358,22 @@ def creation_set_status(*, creations, status: str, actor=None, reason: str = "")
         if changing.filter(hidden_by_moderator=True).exists():
             raise ModeratorHideError
     listings_changed()
-    return changing.update(
+    changed = list(changing.select_related("owner"))
+    count = changing.update(
         **_status_changes(status=status, actor=actor, reason=reason), updated_at=timezone.now()
     )
+    if status == Creation.Status.HIDDEN:
+        _hidden_by_moderator(changed, actor=actor, reason=reason.strip())
+    return count
+
+
+def _hidden_by_moderator(creations, *, actor, reason: str) -> None:
+    """Tell the features (community's notifications) that a moderator hid someone's creation."""
+    if actor is None or not actor.is_moderator:
+        return
+    for creation in creations:
+        if creation.owner_id != actor.pk:
+            creation_hidden.send(Creation, creation=creation, actor=actor, reason=reason)
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from creations.signals import report_resolved
+
 from .models import Report
 
 
@@ -43,10 +45,25 @@ def report_create(*, reporter, creation, reason: str, note: str = "") -> Report:
 
 @transaction.atomic
 def report_resolve(*, reports, moderator) -> int:
-    """Mark open reports resolved by `moderator`; returns how many changed."""
-    return Report.objects.filter(
-        pk__in=[report.pk for report in reports], status=Report.Status.OPEN
-    ).update(status=Report.Status.RESOLVED, resolved_at=timezone.now(), resolved_by=moderator)
+    """Mark open reports resolved by `moderator`; returns how many changed. Each reporter
+    hears of it (creations.signals.report_resolved: community's notifications)."""
+    open_reports = list(
+        Report.objects.select_for_update()
+        .filter(pk__in=[report.pk for report in reports], status=Report.Status.OPEN)
+        .select_related("creation", "reporter")
+    )
+    changed = Report.objects.filter(pk__in=[report.pk for report in open_reports]).update(
+        status=Report.Status.RESOLVED, resolved_at=timezone.now(), resolved_by=moderator
+    )
+    for report in open_reports:
+        report_resolved.send(
+            Report,
+            creation=report.creation,
+            reporter=report.reporter,
+            moderator=moderator,
+            report_id=report.pk,
+        )
+    return changed
 
 
 @transaction.atomic

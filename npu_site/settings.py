@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "creations",
     "scoring",
     "moderation",
+    "community",
 ]
 # Demo data (`manage.py seed_demo`) is for development: installed in debug mode, or on purpose
 # with NPU_DEMO=1 (a staging site, say); never by production settings otherwise.
@@ -437,6 +438,8 @@ NPU_RATE_LIMITS = {
     "signup": "5/h",
     "upload": "20/h",
     "score": "60/m",
+    # Comments and replies, on pages and API alike.
+    "comment": "10/m",
     "api_anon": "120/m",
     "api_member": "600/m",
     # Mail to an address someone typed in: password-reset links, sign-up and address-change
@@ -466,3 +469,42 @@ NPU_RATE_LIMIT_UNAVAILABLE_RETRY_AFTER = 30
 # rejects that local-memory default outright.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
+
+# Background work: Celery, with Redis as the broker (CELERY_BROKER_URL, by default REDIS_URL).
+# With no broker every task runs inline where it is queued (npu_site.background.enqueue), so a
+# fresh machine needs nothing installed; CELERY_TASK_ALWAYS_EAGER=1 forces that (the tests).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged once it has run, so a worker that dies mid-task leaves it queued for
+# another; every task is idempotent, so running one twice changes nothing more.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing never waits long on a broker that is down: the request goes on (npu_site.background).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The beat schedule (`celery -A npu_site beat`): digests and the sweep that picks up work whose
+# queueing failed while the broker was down, and the hourly ranking refresh.
+CELERY_BEAT_SCHEDULE = {
+    "community-process-pending-events": {
+        "task": "community.tasks.process_pending_events",
+        "schedule": 60.0,
+    },
+    "community-send-digests": {
+        "task": "community.tasks.send_digests",
+        "schedule": env_int("NPU_DIGEST_INTERVAL_SECONDS", default=3600),
+    },
+    "scoring-refresh-rankings": {
+        "task": "scoring.tasks.refresh_rankings",
+        "schedule": 3600.0,
+    },
+}

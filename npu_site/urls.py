@@ -21,7 +21,7 @@ admin.site.site_header = "NPU moderation"
 admin.site.site_title = "NPU admin"
 admin.site.index_title = "Moderation"
 
-API_APPS = ("accounts", "parts", "creations", "scoring", "moderation")
+API_APPS = ("accounts", "parts", "creations", "scoring", "moderation", "community")
 
 api_patterns = [
     path(
@@ -48,4 +48,5 @@ urlpatterns = [
     path("", include("creations.urls")),
     path("", include("scoring.urls")),
     path("", include("moderation.urls")),
+    path("", include("community.urls")),
 ]

@@ -24,6 +24,7 @@ from creations.ranking import (
     top_value,
     trending_value,
 )
+from creations.signals import creation_scored
 from npu_site.caching import listings_changed, object_changed
 from npu_site.db import without_statement_timeout
 
@@ -253,6 +254,8 @@ def score_upsert(*, user, creation, creativity: int, uniqueness: int) -> tuple[S
         defaults={"creativity": creativity, "uniqueness": uniqueness},
     )
     creation_refresh_aggregates(creation_id=locked.pk)
+    if created:
+        creation_scored.send(Score, creation=locked, user=user, score_id=score.pk)
     return score, created
 
 

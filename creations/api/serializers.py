@@ -70,7 +70,8 @@ class ImageUploadField(serializers.FileField):
             raise serializers.ValidationError(error.messages) from error
 
 
-# Set by the server: the picture's size, the times, and the score aggregates.
+# Set by the server: the picture's size, the times, the score aggregates, and how many
+# comments show and members saved it (kept by community.services).
 READ_ONLY_FIELDS = [
     "width",
     "height",
@@ -80,6 +81,8 @@ READ_ONLY_FIELDS = [
     "creativity_avg",
     "uniqueness_avg",
     "rating",
+    "comment_count",
+    "favourite_count",
 ]
 
 

@@ -107,6 +107,8 @@ CREATION_FIELDS = {
     "creativity_avg",
     "uniqueness_avg",
     "rating",
+    "comment_count",
+    "favourite_count",
 }
 
 

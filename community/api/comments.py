@@ -1,0 +1,3 @@
+"""comments: API endpoints."""
+
+urlpatterns = []

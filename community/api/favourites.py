@@ -1,0 +1,3 @@
+"""favourites: API endpoints."""
+
+urlpatterns = []

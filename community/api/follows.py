@@ -1,0 +1,3 @@
+"""follows: API endpoints."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Atom feeds."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""comments: pages."""
+
+urlpatterns = []
