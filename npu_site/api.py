@@ -84,6 +84,14 @@ class ScoreWriteThrottle(LimitThrottle):
     members_only = True
 
 
+class CommentWriteThrottle(LimitThrottle):
+    """Comments written or edited: 10 a minute per member, shared with the pages."""
+
+    limits = (("comment", "user"),)
+    methods = frozenset({"POST", "PATCH"})
+    members_only = True
+
+
 class UploadThrottle(LimitThrottle):
     """Uploads: 20 an hour per member, shared with the pages."""
 

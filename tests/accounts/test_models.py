@@ -48,6 +48,11 @@ def test_moderators_group_has_exactly_the_moderation_permissions():
         "taggit.view_tag",
         "taggit.change_tag",
         "taggit.delete_tag",
+        "community.view_comment",
+        "community.change_comment",
+        "community.delete_comment",
+        "community.view_commentreport",
+        "community.change_commentreport",
     }
 
 
