@@ -308,6 +308,7 @@ def creation_update(
     _check_status(status)
     for name, value in fields.items():
         setattr(creation, name, value.strip() if isinstance(value, str) else value)
+    hidden_now = status != creation.status and status == Creation.Status.HIDDEN
     if status != creation.status:
         if status == Creation.Status.PUBLISHED and actor is not None:
             if not creation.can_publish(actor):
@@ -318,7 +319,6 @@ def creation_update(
             setattr(creation, name, value)
     elif hidden_reason is not None and creation.status == Creation.Status.HIDDEN:
         creation.hidden_reason = hidden_reason.strip()
-    hidden_now = status != creation.status and status == Creation.Status.HIDDEN
     creation.full_clean(exclude=["image", "thumbnail"])
     creation.save()
     if hidden_now:
