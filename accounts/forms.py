@@ -1,6 +1,10 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin, UsernameField
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 
+from npu_site.mail import mail_queue
 from npu_site.text import validate_line
 
 from .models import User
@@ -93,3 +97,27 @@ class ProfileForm(forms.ModelForm):
         """The new address asked for, once the form is valid; None when it stays."""
         email = self.cleaned_data["email"]
         return email if self.instance.is_new_email(email) else None
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, its mail sent by the background worker (npu_site.mail)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        # Rendered here, in the request: the worker gets plain text, never the member's row.
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(
+            subject, render_to_string(email_template_name, context), from_email, [to_email]
+        )
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                render_to_string(html_email_template_name, context), "text/html"
+            )
+        mail_queue(message)

@@ -1,6 +1,5 @@
 """Writes to accounts."""
 
-import logging
 from importlib import import_module
 
 from django.conf import settings
@@ -8,7 +7,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,12 +15,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from npu_site.caching import listings_changed
+from npu_site.mail import mail_queue
 
 from .models import MODERATORS_GROUP, User
 from .selectors import user_with_email
 from .tokens import email_change_token, email_change_token_read, signup_token
-
-logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "An account with this e-mail address already exists."
 LINK_INVALID = (
@@ -72,12 +70,11 @@ def user_update_profile(*, user: User, display_name: str, bio: str) -> User:
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    # Logged, not raised, as Django's password reset does: a mail server's trouble must not
-    # change the answer, which would tell a visitor which kind of mail was being sent.
-    try:
-        send_mail(subject, render_to_string(template, context), None, [to])
-    except Exception:
-        logger.exception("Failed to send %s", template)
+    # Sent by the background worker (npu_site.mail), and inline when there is no broker or it is
+    # down. A mail server's trouble is logged there, never raised here, as Django's password
+    # reset does: it must not change the answer, which would tell a visitor which kind of mail
+    # was being sent.
+    mail_queue(EmailMessage(subject, render_to_string(template, context), None, [to]))
 
 
 def signup_request(*, username: str, email: str, base_url: str, next_url: str = "") -> None:

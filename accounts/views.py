@@ -24,7 +24,7 @@ from npu_site.ratelimit import (
 )
 
 from .backends import login_key
-from .forms import LoginForm, ProfileForm, SignupForm, SignupPasswordForm
+from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm, SignupPasswordForm
 from .models import User
 from .selectors import user_with_email
 from .services import (
@@ -150,6 +150,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     rate_limited(("password_reset_ip", "ip"), ("password_reset_address", email_key)), "post"
 )
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

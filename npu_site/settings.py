@@ -294,7 +294,9 @@ NPU_REQUEST_MAX_BYTES = env_int("NPU_REQUEST_MAX_BYTES", default=4 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = NPU_REQUEST_MAX_BYTES
 NPU_UPLOAD_VIEWS = frozenset({"creations:new", "api:creation-list"})
 
-# E-mail: the console by default; SMTP when EMAIL_HOST is set.
+# E-mail: the console by default; SMTP when EMAIL_HOST is set; one file per message in the
+# folder EMAIL_FILE_PATH names otherwise, when it is set (another process can read them: the
+# worker test does).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -303,9 +305,14 @@ if EMAIL_HOST:
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)
+elif os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "NPU <noreply@localhost>")
+# The site's address, for links in mail sent with no request at hand (digests).
+NPU_SITE_URL = os.environ.get("NPU_SITE_URL", "http://127.0.0.1:8000")
 
 # Security (production mode). `manage.py check --deploy` is clean with DJANGO_DEBUG unset.
 if not DEBUG:
@@ -432,6 +439,8 @@ NPU_TAG_CLOUD_SIZE = 300
 # Benchmarks (`make bench`): every response says in X-NPU-Queries how many SQL statements it ran.
 # Off by default; when off, the middleware is not in the chain at all.
 NPU_QUERY_COUNT_HEADER = env_bool("NPU_QUERY_COUNT_HEADER", default=False)
+# How long the author may edit a comment after posting it (moderators may at any time).
+NPU_COMMENT_EDIT_SECONDS = 900
 NPU_RATE_LIMITS = {
     "login_ip": "10/m",
     "login_username": "10/m",
@@ -492,6 +501,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Tasks outside the apps' tasks.py modules (which the worker finds by itself): mail.
+CELERY_IMPORTS = ("npu_site.mail",)
 # The beat schedule (`celery -A npu_site beat`): digests and the sweep that picks up work whose
 # queueing failed while the broker was down, and the hourly ranking refresh.
 CELERY_BEAT_SCHEDULE = {
