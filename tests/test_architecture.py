@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("npu_site", "accounts", "parts", "creations", "scoring", "moderation", "demo")
+APPS = (
+    "npu_site",
+    "accounts",
+    "parts",
+    "creations",
+    "scoring",
+    "moderation",
+    "community",
+    "demo",
+)
 LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 
 
@@ -46,6 +55,12 @@ def test_every_import_contract_is_kept():
             "Catalogs sit beneath the core",
         ),
         ("scoring/services.py", "import moderation.models", "Features are independent"),
+        ("community/services/comments.py", "import scoring.models", "Features are independent"),
+        (
+            "creations/models.py",
+            "from community.models import Comment",
+            "The core knows no feature",
+        ),
         (
             "npu_site/caching.py",
             "from creations.models import Creation",

@@ -12,6 +12,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.authtoken.models import Token
 
+from community.models import Notification
+from community.notifications import unsubscribe_token
+from community.services.comments import comment_create
 from creations.models import Creation
 from creations.services import creation_update
 from moderation.models import Report
@@ -132,6 +135,76 @@ CASES = [
         f"/creations/{HID}/report/",
         {**owner_and_moderators(200, 404), "owner": 302},
     ),
+    # Community pages -------------------------------------------------------------------------
+    Case("saved", "GET", "/saved/", members(200)),
+    Case("following", "GET", "/following/", members(200)),
+    Case("save", "POST", f"/creations/{PUB}/favourite/", members(302), data={"action": "save"}),
+    Case(
+        "save a hidden creation",
+        "POST",
+        f"/creations/{HID}/favourite/",
+        owner_and_moderators(302, 404),
+        data={"action": "save"},
+    ),
+    Case("follow a member", "POST", "/u/owner/follow/", members(302), data={"action": "follow"}),
+    Case("follow a tag", "POST", "/tags/castle/follow/", members(302), data={"action": "follow"}),
+    Case("comment", "POST", f"/creations/{PUB}/comments/", members(302), data={"body": "Hi"}),
+    Case(
+        "comment on a hidden creation",
+        "POST",
+        f"/creations/{HID}/comments/",
+        owner_and_moderators(302, 404),
+        data={"body": "Hi"},
+    ),
+    # {comment} is the member's; refusals go back to the creation page with the reason.
+    Case(
+        "edit a comment page",
+        "GET",
+        "/comments/{comment}/edit/",
+        {**owner_and_moderators(200, 200), "owner": 302},
+    ),
+    Case(
+        "edit another's comment",
+        "POST",
+        "/comments/{comment}/edit/",
+        {**owner_and_moderators(302, 302), "owner": 302},
+        data={"body": "Changed by someone"},
+    ),
+    Case(
+        "delete a comment page",
+        "GET",
+        "/comments/{comment}/delete/",
+        {**owner_and_moderators(200, 200), "owner": 302},
+    ),
+    Case(
+        "report a comment page",
+        "GET",
+        "/comments/{comment}/report/",
+        {**members(200), "member": 302},
+    ),
+    Case(
+        "edit a comment of a hidden creation",
+        "GET",
+        "/comments/{hidden_comment}/edit/",
+        owner_and_moderators(200, 404),
+    ),
+    Case("notifications", "GET", "/notifications/", members(200)),
+    Case("mark notifications read", "POST", "/notifications/read/", members(302)),
+    Case(
+        "open a notification",
+        "POST",
+        "/notifications/{notification}/open/",
+        {**owner_and_moderators(302, 404), "moderator": 404, "superuser": 404},
+    ),
+    Case("notification settings", "GET", "/notifications/settings/", members(200)),
+    Case("unsubscribe link", "GET", "/notifications/unsubscribe/{unsubscribe}/", everyone(200)),
+    Case("newest feed", "GET", "/feeds/newest/", everyone(200)),
+    Case("tag feed", "GET", "/feeds/tags/castle/", everyone(200)),
+    Case(
+        "feed of a tag only a hidden creation carries", "GET", "/feeds/tags/secret/", everyone(404)
+    ),
+    Case("member feed", "GET", "/feeds/u/owner/", everyone(200)),
+    Case("part feed", "GET", "/feeds/parts/3001/", everyone(200)),
     # Account pages ---------------------------------------------------------------------------
     Case("log-in page", "GET", "/accounts/login/", {**members(302), "anonymous": 200}),
     Case("log-out by GET", "GET", "/accounts/logout/", everyone(405)),
@@ -268,6 +341,113 @@ CASES = [
         data={"reason": "spam"},
         api=True,
     ),
+    Case("comments", "GET", f"/api/v1/creations/{PUB}/comments/", everyone(200), api=True),
+    Case(
+        "comments of a hidden creation",
+        "GET",
+        f"/api/v1/creations/{HID}/comments/",
+        owner_and_moderators(200, 404, anonymous=404),
+        api=True,
+    ),
+    Case(
+        "post a comment",
+        "POST",
+        f"/api/v1/creations/{PUB}/comments/",
+        members(201, anonymous=401),
+        data={"body": "How is the hand attached?"},
+        api=True,
+    ),
+    Case(
+        "comment on a hidden creation through the api",
+        "POST",
+        f"/api/v1/creations/{HID}/comments/",
+        owner_and_moderators(201, 404, anonymous=401),
+        data={"body": "Hi"},
+        api=True,
+    ),
+    Case(
+        "edit a comment",
+        "PATCH",
+        "/api/v1/comments/{comment}/",
+        {**owner_and_moderators(200, 200, anonymous=401), "owner": 403},
+        data={"body": "Edited"},
+        api=True,
+    ),
+    Case(
+        "delete a comment",
+        "DELETE",
+        "/api/v1/comments/{comment}/",
+        {**owner_and_moderators(204, 204, anonymous=401), "owner": 403},
+        api=True,
+    ),
+    Case(
+        "edit a comment of a hidden creation through the api",
+        "PATCH",
+        "/api/v1/comments/{hidden_comment}/",
+        owner_and_moderators(200, 404, anonymous=401),
+        data={"body": "Edited"},
+        api=True,
+    ),
+    Case(
+        "report a comment",
+        "POST",
+        "/api/v1/comments/{comment}/reports/",
+        {**members(201, anonymous=401), "member": 403},
+        data={"reason": "spam"},
+        api=True,
+    ),
+    Case(
+        "save through the api",
+        "PUT",
+        f"/api/v1/creations/{PUB}/favourite/",
+        members(201, anonymous=401),
+        api=True,
+    ),
+    Case(
+        "unsave through the api",
+        "DELETE",
+        f"/api/v1/creations/{PUB}/favourite/",
+        members(204, anonymous=401),
+        api=True,
+    ),
+    Case(
+        "save a hidden creation through the api",
+        "PUT",
+        f"/api/v1/creations/{HID}/favourite/",
+        owner_and_moderators(201, 404, anonymous=401),
+        api=True,
+    ),
+    Case("my favourites", "GET", "/api/v1/users/me/favourites/", members(200, 401), api=True),
+    Case(
+        "follow a member through the api",
+        "PUT",
+        "/api/v1/users/owner/follow/",
+        {**members(201, anonymous=401), "owner": 400},
+        api=True,
+    ),
+    Case(
+        "follow a tag through the api",
+        "PUT",
+        "/api/v1/tags/castle/follow/",
+        members(201, anonymous=401),
+        api=True,
+    ),
+    Case("feed", "GET", "/api/v1/feed/", members(200, anonymous=401), api=True),
+    Case("my notifications", "GET", "/api/v1/notifications/", members(200, 401), api=True),
+    Case(
+        "mark my notifications read",
+        "POST",
+        "/api/v1/notifications/read/",
+        members(200, anonymous=401),
+        api=True,
+    ),
+    Case(
+        "my notification preferences",
+        "GET",
+        "/api/v1/notifications/preferences/",
+        members(200, anonymous=401),
+        api=True,
+    ),
     Case("tags", "GET", "/api/v1/tags/", everyone(200), api=True),
     Case("parts", "GET", "/api/v1/parts/", everyone(200), api=True),
     Case("one part", "GET", "/api/v1/parts/3001/", everyone(200), api=True),
@@ -298,6 +478,8 @@ CASES = [
     ),
     Case("admin reports", "GET", "/admin/moderation/report/", admin_access),
     Case("admin scores", "GET", "/admin/scoring/score/", admin_access),
+    Case("admin comment queue", "GET", "/admin/community/comment/", admin_access),
+    Case("admin comment reports", "GET", "/admin/community/commentreport/", admin_access),
     Case("admin tags", "GET", "/admin/taggit/tag/", admin_access),
     Case("admin parts", "GET", "/admin/parts/part/", {**admin_access, "moderator": 403}),
     Case("admin members", "GET", "/admin/accounts/user/", {**admin_access, "moderator": 403}),
@@ -327,6 +509,9 @@ def world(owner, member, moderator, superuser, catalog):
     creation_update(creation=moderator_hidden, actor=moderator, status="hidden", hidden_reason="x")
     score = ScoreFactory(user=member, creation=published, creativity=5, uniqueness=5)
     ReportFactory(reporter=member, creation=published)
+    comment = comment_create(user=member, creation=published, body="How is it attached?")
+    hidden_comment = comment_create(user=owner, creation=hidden, body="Work in progress")
+    notification = Notification.objects.get(recipient=owner, kind=Notification.Kind.SCORE)
     return {
         "users": {
             "anonymous": None,
@@ -340,6 +525,10 @@ def world(owner, member, moderator, superuser, catalog):
             "hidden": hidden.pk,
             "moderator_hidden": moderator_hidden.pk,
             "score": score.pk,
+            "comment": comment.pk,
+            "hidden_comment": hidden_comment.pk,
+            "notification": notification.pk,
+            "unsubscribe": unsubscribe_token(owner),
             "published_image": published.image.url,
             "hidden_image": hidden.image.url,
         },

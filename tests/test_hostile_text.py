@@ -26,6 +26,9 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from accounts.models import User
+from community.models import Comment, CommentReport, Notification
+from community.services.comments import comment_create
+from community.text import normalised_line_breaks
 from creations.models import Creation
 from moderation.models import Report
 from scoring.models import Score
@@ -135,6 +138,9 @@ STORED_TEXT = {
     Creation: {"title": False, "description": True, "alt_text": False, "hidden_reason": True},
     Tag: {"name": False, "slug": False},
     Report: {"note": True},
+    Comment: {"body": True},
+    CommentReport: {"note": True},
+    Notification: {"reason": True},
     User: {"username": False, "email": False, "display_name": False, "bio": True},
 }
 
@@ -463,6 +469,176 @@ def test_report_api(request, creation, member, field, hostile):
         assert not Report.objects.exists()
     else:
         assert_report_stored_and_shown(request.getfixturevalue("moderator"), hostile.text)
+
+
+# Comments and their reports ------------------------------------------------------------------
+
+COMMENT = {"body": LONG}
+COMMENT_REPORT = {"reason": CHOICE, "note": LONG}
+
+
+def page_outcome(response, field: str) -> str:
+    """A community form: a redirect back to the creation when accepted; when refused, the form
+    again as a 400 page with an error on `field`."""
+    assert response.status_code < 500, response.status_code
+    if response.status_code == 302:
+        return ACCEPT
+    assert response.status_code == 400, response.status_code
+    html_of(response)
+    assert field in response.context["form"].errors, response.context["form"].errors
+    return REFUSE
+
+
+def assert_comment_stored_and_shown(client, creation: Creation, text: str) -> None:
+    """The comment is stored trimmed, shown escaped in the thread, the JSON and the admin."""
+    comment = Comment.objects.get()
+    assert comment.body == normalised_line_breaks(text).strip()
+    creation.refresh_from_db()
+    assert creation.comment_count == 1
+    data = json_of(client.get(f"/api/v1/creations/{creation.pk}/comments/"))
+    assert [item["body"] for item in data["results"]] == [comment.body]
+    # Addresses in the text become links, so the page is checked for escaping, not for lines.
+    assert_shown(
+        client,
+        [
+            f"/creations/{creation.pk}/",
+            f"/api/v1/creations/{creation.pk}/comments/?format=api",
+            "/",
+        ],
+    )
+
+
+def assert_no_comment(creation: Creation) -> None:
+    assert not Comment.objects.exists()
+    creation.refresh_from_db()
+    assert creation.comment_count == 0
+
+
+@cases(COMMENT, megabyte=("body",))
+def test_comment_page(client, creation, member, field, hostile):
+    client.force_login(member)
+    body = urlencoded({"body": "", field: hostile})
+    response = client.post(f"/creations/{creation.pk}/comments/", body, content_type=URLENCODED)
+    outcome = page_outcome(response, field)
+    check(outcome, COMMENT[field], hostile)
+    if outcome == REFUSE:
+        assert_no_comment(creation)
+    else:
+        assert_comment_stored_and_shown(client, creation, hostile.as_received)
+
+
+@cases(COMMENT, megabyte=("body",))
+def test_comment_api(client, creation, member, field, hostile):
+    body = json_body({field: hostile})
+    response = client_for(member).generic(
+        "POST", f"/api/v1/creations/{creation.pk}/comments/", body, "application/json"
+    )
+    outcome = api_outcome(response, field, hostile)
+    check(outcome, COMMENT[field], hostile, JSON)
+    if outcome == REFUSE:
+        assert_no_comment(creation)
+    else:
+        assert_comment_stored_and_shown(client, creation, hostile.text)
+
+
+@cases(COMMENT, megabyte=("body",))
+def test_comment_edit_api(client, creation, member, field, hostile):
+    comment = comment_create(user=member, creation=creation, body="How is it attached?")
+    body = json_body({field: hostile})
+    response = client_for(member).generic(
+        "PATCH", f"/api/v1/comments/{comment.pk}/", body, "application/json"
+    )
+    outcome = api_outcome(response, field, hostile)
+    check(outcome, COMMENT[field], hostile, JSON)
+    comment.refresh_from_db()
+    if outcome == REFUSE:
+        assert (comment.body, comment.edited_at) == ("How is it attached?", None)
+    else:
+        assert comment.edited_at is not None
+        assert_comment_stored_and_shown(client, creation, hostile.text)
+
+
+def assert_comment_report_stored_and_shown(moderator, text: str) -> None:
+    """Moderators read comment reports in the admin's comment queue."""
+    report = CommentReport.objects.get()
+    assert report.note == text.strip()
+    admin = Client()
+    admin.force_login(moderator)
+    pages = [
+        f"/admin/community/commentreport/{report.pk}/change/",
+        "/admin/community/commentreport/",
+        "/admin/community/comment/",
+    ]
+    assert_shown(admin, pages, report.note)
+
+
+@cases(COMMENT_REPORT, megabyte=("note",))
+def test_comment_report_page(request, client, creation, owner, member, field, hostile):
+    comment = comment_create(user=owner, creation=creation, body="Thanks for looking!")
+    client.force_login(member)
+    body = urlencoded({"reason": "spam", "note": "", field: hostile})
+    response = client.post(f"/comments/{comment.pk}/report/", body, content_type=URLENCODED)
+    outcome = page_outcome(response, field)
+    check(outcome, COMMENT_REPORT[field], hostile)
+    if outcome == REFUSE:
+        assert not CommentReport.objects.exists()
+    else:
+        moderator = request.getfixturevalue("moderator")
+        assert_comment_report_stored_and_shown(moderator, hostile.as_received)
+
+
+@cases(COMMENT_REPORT, megabyte=("note",))
+def test_comment_report_api(request, creation, owner, member, field, hostile):
+    comment = comment_create(user=owner, creation=creation, body="Thanks for looking!")
+    body = json_body({"reason": "spam", field: hostile})
+    response = client_for(member).generic(
+        "POST", f"/api/v1/comments/{comment.pk}/reports/", body, "application/json"
+    )
+    outcome = api_outcome(response, field, hostile)
+    check(outcome, COMMENT_REPORT[field], hostile, JSON)
+    if outcome == REFUSE:
+        assert not CommentReport.objects.exists()
+    else:
+        moderator = request.getfixturevalue("moderator")
+        assert_comment_report_stored_and_shown(moderator, hostile.text)
+
+
+# Saving, following and notifications: choices, ids and where to go back to ----------------
+
+TOGGLES = {
+    "favourite": ("/creations/{creation}/favourite/", "save"),
+    "follow member": ("/u/{owner}/follow/", "follow"),
+    "follow tag": ("/tags/technic-pin/follow/", "follow"),
+}
+
+
+@pytest.mark.parametrize("toggle", TOGGLES)
+@cases({"action": CHOICE, "next": LOOKUP})
+def test_save_and_follow_pages(client, creation, owner, member, toggle, field, hostile):
+    path, action = TOGGLES[toggle]
+    client.force_login(member)
+    body = urlencoded({"action": action, "next": "/", field: hostile})
+    url = path.format(creation=creation.pk, owner=owner.username)
+    response = client.post(url, body, content_type=URLENCODED)
+    assert response.status_code < 500, response.status_code
+    if response.status_code == 302:
+        # Never sent off the site, whatever `next` said.
+        assert urlsplit(response["Location"]).netloc in ("", "testserver")
+    done = member.favourites.exists() or member.follows.exists()
+    check(
+        ACCEPT if done else REFUSE,
+        COMMENT_REPORT["reason"] if field == "action" else LOOKUP,
+        hostile,
+    )
+
+
+@cases({"ids": CHOICE})
+def test_mark_notifications_read_api(member, field, hostile):
+    body = json_body({field: [hostile]})
+    response = client_for(member).generic(
+        "POST", "/api/v1/notifications/read/", body, "application/json"
+    )
+    check(api_outcome(response, field, hostile), CHOICE, hostile, JSON)
 
 
 # Members: sign-up, log-in, settings, passwords ---------------------------------------------

@@ -509,6 +509,23 @@ def test_schema_documents_every_operation():
         ("GET", "/api/v1/users/{username}/"),
         ("GET", "/api/v1/users/me/"),
         ("PATCH", "/api/v1/users/me/"),
+        ("GET", "/api/v1/creations/{id}/comments/"),
+        ("POST", "/api/v1/creations/{id}/comments/"),
+        ("PATCH", "/api/v1/comments/{id}/"),
+        ("DELETE", "/api/v1/comments/{id}/"),
+        ("POST", "/api/v1/comments/{id}/reports/"),
+        ("PUT", "/api/v1/creations/{id}/favourite/"),
+        ("DELETE", "/api/v1/creations/{id}/favourite/"),
+        ("GET", "/api/v1/users/me/favourites/"),
+        ("PUT", "/api/v1/users/{username}/follow/"),
+        ("DELETE", "/api/v1/users/{username}/follow/"),
+        ("PUT", "/api/v1/tags/{slug}/follow/"),
+        ("DELETE", "/api/v1/tags/{slug}/follow/"),
+        ("GET", "/api/v1/feed/"),
+        ("GET", "/api/v1/notifications/"),
+        ("POST", "/api/v1/notifications/read/"),
+        ("GET", "/api/v1/notifications/preferences/"),
+        ("PUT", "/api/v1/notifications/preferences/"),
     }
     for path, item in schema["paths"].items():
         for method, operation in item.items():

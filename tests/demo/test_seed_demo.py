@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from taggit.models import Tag
 
 from accounts.models import User
+from community.models import Comment, Favourite, Follow, Notification
 from creations.models import Creation
 from demo.management.commands.seed_demo import DEMO_PASSWORD, MEMBERS, Command
 from moderation.models import Report
@@ -27,6 +28,18 @@ def snapshot():
         ),
         "tags": sorted(Tag.objects.values_list("name", flat=True)),
         "reports": Report.objects.count(),
+        "comments": sorted(
+            Comment.objects.values_list("user__username", "creation__title", "parent_id", "body"),
+            key=str,
+        ),
+        "favourites": sorted(Favourite.objects.values_list("user__username", "creation__title")),
+        "follows": sorted(
+            Follow.objects.values_list(
+                "follower__username", "followed_user__username", "tag__name"
+            ),
+            key=str,
+        ),
+        "notifications": Notification.objects.count(),
     }
 
 
@@ -45,6 +58,15 @@ def test_seed_demo_builds_a_living_site_and_is_idempotent(capsys, media_files):
     assert Creation.objects.exclude(rating=None).count() > 40
     assert len({rating for _, _, rating in first["creations"]}) > 10  # a spread, not one value
     assert first["reports"] == 1
+    # A few conversations with replies and mentions, saves and follows, and the notifications
+    # they made.
+    assert len(first["comments"]) == 10
+    assert sum(1 for _, _, parent, _ in first["comments"] if parent) == 5
+    assert any("@bea" in body for _, _, _, body in first["comments"])
+    assert len(first["favourites"]) == 10 and len(first["follows"]) == 10
+    assert Notification.objects.filter(kind="mention", recipient__username="hana").exists()
+    assert Notification.objects.filter(kind="follower").count() == 5
+    assert all(c.comment_count == c.comments.count() for c in Creation.objects.all())
     # Every demo creation features catalog parts, and no two demo pictures look alike.
     assert Creation.parts.through.objects.count() >= 60
     assert Creation.possible_duplicates.through.objects.count() == 0

@@ -10,8 +10,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from taggit.models import Tag
 
 from accounts.services import user_set_moderator
+from community.models import Comment, Favourite, Follow
+from community.services.comments import comment_create
+from community.services.favourites import favourite_add
+from community.services.follows import follow_add
 from creations.models import Creation
 from creations.services import creation_create
 from demo.pictures import draw_creation
@@ -83,6 +88,48 @@ USES = [
     "chair legs",
 ]
 
+# A few conversations: (creation index, [(author, body, replies to the n-th top-level comment or
+# None)]). "{owner}" is the creation's owner's username.
+CONVERSATIONS = [
+    (
+        0,
+        [
+            ("bea", "How is that hand attached? Is it clipped onto a bar holder?", None),
+            ("{owner}", "@bea it sits on a 1x1 round plate with a bar, then the hand clips on.", 0),
+            ("chen", "Great trick. Stealing it for my next space base!", 0),
+            ("dara", "The light makes it look like a real lamp.\nWhich bulb did you use?", None),
+        ],
+    ),
+    (
+        1,
+        [
+            ("axel", "Never thought of using those as shutters. Nice part usage!", None),
+            ("{owner}", "Thanks! @hana suggested it when we built the market street.", 0),
+            ("hana", "Happy to help :) More photos on https://example.com/market-street", 0),
+        ],
+    ),
+    (
+        2,
+        [
+            ("ivo", "Is this sturdy enough to swoosh?", None),
+            ("{owner}", "Mostly. The tail falls off if you look at it wrong.", 0),
+        ],
+    ),
+    (
+        4,
+        [("gus", "Back from my dark age and this is the first thing I saw. Wow.", None)],
+    ),
+]
+# (member, creation indexes they saved)
+FAVOURITES = [("bea", [0, 1, 4, 7]), ("chen", [0, 2]), ("axel", [1, 3, 5]), ("gus", [4])]
+# (member, members they follow, tags they follow)
+FOLLOWS = [
+    ("bea", ["axel", "hana"], ["castle"]),
+    ("chen", ["bea"], ["space", "technic pin"]),
+    ("axel", ["chen", "freya"], []),
+    ("gus", [], ["train", "microscale"]),
+]
+
 CREATION_COUNT = 60
 HIDDEN_EVERY = 17  # a few creations start hidden, as moderation leaves them
 
@@ -139,10 +186,13 @@ class Command(BaseCommand):
             if (index + 1) % 10 == 0:
                 self.stdout.write(f"  creations: {index + 1}/{CREATION_COUNT}")
         self.seed_report(members)
+        self.seed_community(members)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(members)} members, {created} new creation(s), "
-                f"{Creation.objects.count()} in all, {Score.objects.count()} scores."
+                f"{Creation.objects.count()} in all, {Score.objects.count()} scores, "
+                f"{Comment.objects.count()} comments, {Favourite.objects.count()} saves, "
+                f"{Follow.objects.count()} follows."
             )
         )
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
@@ -237,3 +287,42 @@ class Command(BaseCommand):
                 reason="stolen",
                 note="I think I saw this exact build on a forum last year.",
             )
+
+    def seed_community(self, members: dict) -> None:
+        """Conversations, favourites and follows, through the community's services (which
+        notify the members concerned); nothing is made twice."""
+        by_index = {
+            index: Creation.objects.filter(title=creation_plan(index)["title"]).first()
+            for index in {index for index, _ in CONVERSATIONS}
+            | {index for _, indexes in FAVOURITES for index in indexes}
+        }
+        for index, lines in CONVERSATIONS:
+            creation = by_index[index]
+            if creation is None or creation.comments.exists():
+                continue
+            owner = creation.owner.username
+            top_level: list[Comment] = []
+            for author, body, reply_to in lines:
+                author = owner if author == "{owner}" else author
+                comment = comment_create(
+                    user=members[author],
+                    creation=creation,
+                    body=body,
+                    parent=top_level[reply_to] if reply_to is not None else None,
+                )
+                if reply_to is None:
+                    top_level.append(comment)
+        for username, indexes in FAVOURITES:
+            for index in indexes:
+                creation = by_index[index]
+                if creation is not None and creation.is_published:
+                    favourite_add(user=members[username], creation=creation)
+        for username, followed, tags in FOLLOWS:
+            for other in followed:
+                follow_add(follower=members[username], user=members[other])
+            for tag in Tag.objects.filter(name__in=tags):
+                follow_add(follower=members[username], tag=tag)
+        self.stdout.write(
+            f"  community: {Comment.objects.count()} comments, "
+            f"{Favourite.objects.count()} saves, {Follow.objects.count()} follows"
+        )
