@@ -501,6 +501,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if CELERY_TASK_ALWAYS_EAGER:
+    # Inline tasks would log a "succeeded" line into every request's output; a worker's own
+    # log keeps them.
+    LOGGING["loggers"] = {"celery.app.trace": {"level": "WARNING"}}
 # Tasks outside the apps' tasks.py modules (which the worker finds by itself): mail.
 CELERY_IMPORTS = ("npu_site.mail",)
 # The beat schedule (`celery -A npu_site beat`): digests and the sweep that picks up work whose
