@@ -641,6 +641,31 @@ def test_mark_notifications_read_api(member, field, hostile):
     check(api_outcome(response, field, hostile), CHOICE, hostile, JSON)
 
 
+@pytest.mark.parametrize("hostile", CORPUS, ids=[hostile.name for hostile in CORPUS])
+def test_notification_preferences_api(member, hostile):
+    """A kind is one of a fixed set, its choice a boolean: hostile as either is a 400."""
+    api = client_for(member)
+    as_key = json.dumps({"email": {hostile.text: True}}).encode()
+    as_value = b'{"email": ' + json_body({"score": hostile}) + b"}"
+    for body in (as_key, as_value, json_body({"email": hostile})):
+        response = api.generic(
+            "PUT", "/api/v1/notifications/preferences/", body, "application/json"
+        )
+        check(api_outcome(response, "email", hostile), CHOICE, hostile, JSON)
+    assert not member.notification_preferences.exists()
+
+
+@cases({"email": CHOICE})
+def test_notification_settings_page(client, member, field, hostile):
+    client.force_login(member)
+    body = urlencoded({field: hostile})
+    response = client.post("/notifications/settings/", body, content_type=URLENCODED)
+    assert response.status_code < 500, response.status_code
+    if response.status_code == 200:
+        html_of(response)
+    assert not member.notification_preferences.filter(email=True).exists()
+
+
 # Members: sign-up, log-in, settings, passwords ---------------------------------------------
 
 SIGNUP = {"username": USERNAME, "email": EMAIL}
