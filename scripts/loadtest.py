@@ -3,10 +3,14 @@
 It builds a world of its own (the PostgreSQL database `npu_loadtest`, dropped and made again;
 the demo data and load members with API tokens; a temporary media folder; Redis database 13,
 flushed), starts gunicorn with production settings on a free loopback port, and lets
-`--users` members browse, search, score and upload for `--duration` seconds, some writes sent
-twice at once. Then it stops gunicorn, checks in the database that every acknowledged write is
-there (and made exactly one row), that every creation's aggregates equal a recomputation from
-its scores and that no picture file is orphaned or missing, and prints one report. With
+`--users` members browse, search, score and upload, and comment, reply, save, follow and read
+their feed and notifications through the API, for `--duration` seconds, some writes sent twice
+at once. Then it stops gunicorn, checks in the database that every acknowledged write is there
+(and made exactly one row), that every creation's aggregates equal a recomputation from its
+scores, that its comment and favourite counts equal its rows, and that no picture file is
+orphaned or missing. The site runs with a broker but no worker, so the events behind
+notifications wait in the outbox: the run processes them as the periodic sweep does and checks
+that each one made exactly the notifications it should. It prints one report. With
 `--outages FILE` (JSON lines from scripts/faults.sh) it also judges the answers given while
 PostgreSQL or Redis was restarting and prints how long the site took to recover.
 
@@ -90,6 +94,12 @@ ACTION_WEIGHTS = {
     "score_page": 2,
     "upload_api": 0.7,
     "upload_page": 0.5,
+    # The community, through the API: a thread read and written to, saves, follows, and the
+    # feed, notifications, threads and saved creations read.
+    "comment_api": 3,
+    "favourite_api": 3,
+    "follow_api": 1.5,
+    "community_read": 8,
 }
 # Anonymous pages by how often visitors open them; the anonymous page cache serves them all,
 # saying so in X-Page-Cache.
@@ -108,6 +118,41 @@ PAGE_WEIGHTS = {
 DOUBLE_SCORE_SHARE = 0.25  # of score PUTs sent twice at once
 DOUBLE_UPLOAD_SHARE = 0.35  # of uploads (API and page) sent twice at once
 UPLOADS_PER_MINUTE = 2  # at most, per member: far below the 20/hour limit
+# Comments, replies and edits in any 60 s, per member: far below the 10/minute limit (so a 429
+# would be the limiter miscounting; it is still a refusal, not a failure, as for scores).
+COMMENTS_PER_MINUTE = 4
+DOUBLE_SAVE_SHARE = 0.25  # of favourite and follow PUTs and DELETEs sent twice at once
+COMMENT_LINES = [
+    "Nice part usage!",
+    "How is that attached? A clip on a bar holder?",
+    "The colours work really well together.",
+    "Stealing this trick for my next build.",
+    "Which set did those pieces come from?",
+    "Looks sturdy enough to swoosh.",
+    "Très joli — the curve is perfect.",
+]
+# How the site reads `@username` mentions (community.text), to know who should hear of one.
+MENTION_RE = re.compile(r"(?<![\w@.+-])@([\w.@+-]{1,150})")
+MAX_MENTIONS = 10
+# What each community request may be answered, outside outage windows (favourite and follow
+# PUTs are also held to 201 for new, 200 for known; a reply's 400 only when its parent is gone).
+COMMUNITY_STATUSES = {
+    "comment": {201, 429},
+    "reply": {201, 400, 429},
+    "comment_edit": {200, 429},
+    "comment_delete": {204},
+    "favourite_put": {200, 201},
+    "favourite_delete": {204},
+    "follow_member_put": {200, 201},
+    "follow_member_delete": {204},
+    "follow_tag_put": {200, 201},
+    "follow_tag_delete": {204},
+    "comments_read": {200},
+    "feed_read": {200},
+    "notifications_read": {200},
+    "notifications_mark_read": {200},
+    "saved_read": {200},
+}
 THINK_SECONDS = (0.3, 1.5)
 
 
@@ -311,6 +356,7 @@ class Record:
     retry_after: bool = False
     traceback: bool = False
     excerpt: str | None = None  # what an error answer said, for the report
+    action: str | None = None  # a community request's action (COMMUNITY_STATUSES)
 
     @property
     def latency(self) -> float:
@@ -370,6 +416,7 @@ class Client:
         body: bytes | None = None,
         member: str | None = None,
         page_kind: str | None = None,
+        action: str | None = None,
         record: bool = True,
         timeout: float | None = None,
     ) -> Response | None:
@@ -411,6 +458,7 @@ class Client:
             request_id=request_id,
             member=member,
             page_kind=page_kind,
+            action=action,
         )
         result = Response(status, response_headers, data, entry)
         entry.page_cache = result.header("X-Page-Cache")
@@ -498,9 +546,10 @@ def form_value(page: bytes, name: str) -> str | None:
 
 @dataclass
 class Write:
-    """One write a member sent: a score or an upload, and whether the site acknowledged it."""
+    """One write a member sent: a score, an upload, a comment, a favourite or a follow, and
+    whether the site acknowledged it."""
 
-    kind: str  # "score" or "upload"
+    kind: str  # "score", "upload", "comment", "favourite" or "follow"
     member: str
     sequence: int  # the member's own order of writes
     via: str  # "api" or "page"
@@ -513,6 +562,15 @@ class Write:
     double: int | None = None  # the id of the double submission it was part of
     status: int | None = None
     wall: float = 0.0
+    # Community writes: the action (COMMUNITY_STATUSES), what it was on, and what it said.
+    action: str | None = None
+    target: str | None = None  # a follow's "user:<username>" or "tag:<slug>"
+    comment_id: int | None = None
+    parent_id: int | None = None
+    body: str | None = None
+    before: bool | None = None  # saved or followed already, as far as the member knew
+    count: int | None = None  # the favourite_count a save answered
+    request_id: str | None = None
 
 
 @dataclass
@@ -571,6 +629,13 @@ class Member(threading.Thread):
         self.sequence = 0
         self.uploads = 0
         self.upload_cap = max(1, int(UPLOADS_PER_MINUTE * args.duration / 60))
+        # What the member saved and follows as far as it knows (None: a write went unanswered),
+        # its own live comments, and when it last wrote one (the comment limit).
+        self.saved: dict[int, bool | None] = {}
+        self.following: dict[str, bool | None] = {}
+        self.comments: dict[int, dict] = {}
+        self.comment_times: list[float] = []
+        self.comment_number = 0
         self.error: BaseException | None = None
 
     # Plumbing
@@ -978,6 +1043,247 @@ class Member(threading.Thread):
         if location and location.startswith("/creations/"):
             self.with_session("member_page", "GET", location.split("#")[0], "/creations/{id}/")
 
+    # The community, through the API
+
+    def api_send(self, kind, method, path, template, action, payload=None) -> Response | None:
+        headers = self.token_headers()
+        body = None
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        return self.send(kind, method, path, template, body=body, headers=headers, action=action)
+
+    def comment_allowed(self) -> bool:
+        now = time.monotonic()
+        self.comment_times = [t for t in self.comment_times if now - t < 60]
+        return len(self.comment_times) < COMMENTS_PER_MINUTE
+
+    def comment_body(self) -> tuple[str, str]:
+        """A comment's text, with a key that is the member's own (found again in the
+        database), now and then a mention of another member, and now and then a line break."""
+        self.comment_number += 1
+        key = f"[lt {self.run_tag} {self.account.username} c{self.comment_number}]"
+        mention = ""
+        if self.rng.random() < 0.3:
+            world = self.shared.world
+            others = [a.username for a in world.accounts if a.username != self.account.username]
+            mention = f"@{self.rng.choice(others + world.profiles)} "
+        gap = "\n" if self.rng.random() < 0.3 else " "
+        return f"{mention}{self.rng.choice(COMMENT_LINES)}{gap}{key}", key
+
+    def comment_write(self, response, *, action, creation_id, key, body, **fields) -> bool:
+        """Log a comment write; returns whether the site acknowledged it."""
+        expected = {"comment": 201, "reply": 201, "comment_edit": 200, "comment_delete": 204}
+        acknowledged = response.status == expected[action]
+        self.sequence += 1
+        self.log_write(
+            Write(
+                kind="comment",
+                member=self.account.username,
+                sequence=self.sequence,
+                via="api",
+                acknowledged=acknowledged,
+                uncertain=uncertain_status(response.status),
+                creation_id=creation_id,
+                key=key,
+                status=response.status,
+                wall=response.record.end_wall,
+                action=action,
+                body=body,
+                request_id=response.record.request_id,
+                **fields,
+            )
+        )
+        return acknowledged
+
+    def comment_api(self) -> None:
+        """Read a creation's thread, then comment on it, reply to one of its comments, or edit
+        or delete one of one's own comments."""
+        creation_id = self.pick_creation()
+        if creation_id is None:
+            return
+        template = "/api/v1/creations/{id}/comments/"
+        path = f"/api/v1/creations/{creation_id}/comments/"
+        thread = self.api_send("community_read", "GET", path, template, "comments_read")
+        choice = self.rng.random()
+        if self.comments and choice < 0.08:
+            self.comment_delete()
+            return
+        if not self.comment_allowed():
+            return
+        if self.comments and choice < 0.18:
+            self.comment_edit()
+            return
+        page = thread.json() if thread is not None and thread.status == 200 else None
+        results = page.get("results", []) if isinstance(page, dict) else []
+        parents = [
+            item["id"]
+            for item in results
+            if isinstance(item, dict) and item.get("parent") is None and not item.get("is_deleted")
+        ]
+        parent = self.rng.choice(parents) if parents and self.rng.random() < 0.45 else None
+        body, key = self.comment_body()
+        payload = {"body": body} if parent is None else {"body": body, "parent": parent}
+        action = "comment" if parent is None else "reply"
+        self.comment_times.append(time.monotonic())
+        response = self.api_send("comment_api", "POST", path, template, action, payload)
+        if response is None:
+            return
+        answer = response.json() if response.status == 201 else None
+        comment_id = answer.get("id") if isinstance(answer, dict) else None
+        acknowledged = self.comment_write(
+            response,
+            action=action,
+            creation_id=creation_id,
+            key=key,
+            body=body,
+            comment_id=comment_id if type(comment_id) is int else None,
+            parent_id=parent,
+        )
+        if acknowledged and type(comment_id) is int:
+            self.comments[comment_id] = {"creation": creation_id, "first": body, "key": key}
+
+    def comment_edit(self) -> None:
+        comment_id = self.rng.choice(sorted(self.comments))
+        own = self.comments[comment_id]
+        own["edits"] = own.get("edits", 0) + 1
+        body = f"{own['first']}\nEdited {own['edits']}: better photo coming."
+        self.comment_times.append(time.monotonic())
+        response = self.api_send(
+            "comment_api",
+            "PATCH",
+            f"/api/v1/comments/{comment_id}/",
+            "/api/v1/comments/{id}/",
+            "comment_edit",
+            {"body": body},
+        )
+        if response is not None:
+            self.comment_write(
+                response,
+                action="comment_edit",
+                creation_id=own["creation"],
+                key=own["key"],
+                body=body,
+                comment_id=comment_id,
+            )
+
+    def comment_delete(self) -> None:
+        comment_id = self.rng.choice(sorted(self.comments))
+        own = self.comments.pop(comment_id)  # deleted, or possibly: never touched again
+        response = self.api_send(
+            "comment_api",
+            "DELETE",
+            f"/api/v1/comments/{comment_id}/",
+            "/api/v1/comments/{id}/",
+            "comment_delete",
+        )
+        if response is not None:
+            self.comment_write(
+                response,
+                action="comment_delete",
+                creation_id=own["creation"],
+                key=own["key"],
+                body=None,
+                comment_id=comment_id,
+            )
+
+    def toggle(self, kind, state: dict, key, send_one, **fields) -> None:
+        """A save or a follow (PUT) or its undoing (DELETE), once or twice at once: log it
+        with what the member knew before, and keep what it knows after."""
+        before = state.get(key, False)  # load members start with neither
+        responses, group = self.once_or_twice(send_one, DOUBLE_SAVE_SHARE)
+        answered = [response for response in responses if response is not None]
+        for response in answered:
+            answer = response.json() if acknowledged_status(response.status) else None
+            count = answer.get("favourite_count") if isinstance(answer, dict) else None
+            self.log_write(
+                Write(
+                    kind=kind,
+                    member=self.account.username,
+                    sequence=self.sequence,
+                    via="api",
+                    acknowledged=acknowledged_status(response.status),
+                    uncertain=uncertain_status(response.status),
+                    double=group,
+                    status=response.status,
+                    wall=response.record.end_wall,
+                    action=response.record.action,
+                    before=before,
+                    count=count if type(count) is int else None,
+                    request_id=response.record.request_id,
+                    **fields,
+                )
+            )
+        put = bool(answered) and answered[0].record.method == "PUT"
+        if any(acknowledged_status(r.status) for r in answered):
+            state[key] = put
+        elif any(uncertain_status(r.status) for r in answered):
+            state[key] = None
+
+    def favourite_api(self) -> None:
+        saved = sorted(creation_id for creation_id, on in self.saved.items() if on)
+        if saved and self.rng.random() < 0.4:
+            creation_id, method = self.rng.choice(saved), "DELETE"
+        else:
+            creation_id, method = self.pick_creation(), "PUT"
+        if creation_id is None:
+            return
+        path = f"/api/v1/creations/{creation_id}/favourite/"
+        action = f"favourite_{method.lower()}"
+
+        def send_one():
+            return self.api_send(
+                "favourite_api", method, path, "/api/v1/creations/{id}/favourite/", action
+            )
+
+        self.toggle("favourite", self.saved, creation_id, send_one, creation_id=creation_id)
+
+    def follow_api(self) -> None:
+        following = sorted(target for target, on in self.following.items() if on)
+        world = self.shared.world
+        if following and self.rng.random() < 0.35:
+            target, method = self.rng.choice(following), "DELETE"
+        elif self.rng.random() < 0.5:
+            others = [a.username for a in world.accounts if a.username != self.account.username]
+            target, method = f"user:{self.rng.choice(others + world.profiles)}", "PUT"
+        else:
+            target, method = f"tag:{self.rng.choice(world.tag_slugs)}", "PUT"
+        what, name = target.split(":", 1)
+        if what == "user":
+            path = f"/api/v1/users/{urllib.parse.quote(name)}/follow/"
+            template, action = "/api/v1/users/{username}/follow/", f"follow_member_{method}"
+        else:
+            path = f"/api/v1/tags/{urllib.parse.quote(name)}/follow/"
+            template, action = "/api/v1/tags/{slug}/follow/", f"follow_tag_{method}"
+        action = action.lower()
+
+        def send_one():
+            return self.api_send("follow_api", method, path, template, action)
+
+        self.toggle("follow", self.following, target, send_one, target=target)
+
+    def community_read(self) -> None:
+        choice = self.rng.random()
+        if choice < 0.3:
+            self.api_send("community_read", "GET", "/api/v1/feed/", "/api/v1/feed/", "feed_read")
+        elif choice < 0.55:
+            path = "/api/v1/notifications/"
+            self.api_send("community_read", "GET", path, path, "notifications_read")
+            if self.rng.random() < 0.25:
+                path = "/api/v1/notifications/read/"
+                self.api_send("community_read", "POST", path, path, "notifications_mark_read", {})
+        elif choice < 0.85:
+            creation_id = self.pick_creation()
+            path = f"/api/v1/creations/{creation_id}/comments/"
+            template = "/api/v1/creations/{id}/comments/"
+            if self.rng.random() < 0.5:
+                self.api_send("community_read", "GET", path, template, "comments_read")
+            else:  # anonymous, as a visitor reads a thread
+                self.send("community_read", "GET", path, template, action="comments_read")
+        else:
+            path = "/api/v1/users/me/favourites/"
+            self.api_send("community_read", "GET", path, path, "saved_read")
+
 
 # Readiness monitor ----------------------------------------------------------------------------
 
@@ -1205,15 +1511,16 @@ def judge_requests(records: list[Record], windows) -> dict:
     }
 
 
-def latency_table(records: list[Record]) -> dict:
+def latency_table(records: list[Record], key=lambda record: record.kind) -> dict:
+    """Requests, statuses and latency per kind (or per what `key` says)."""
     by_kind = defaultdict(list)
     for record in records:
         if record.status is not None:
-            by_kind[record.kind].append(record.latency)
-    counts = Counter(record.kind for record in records)
+            by_kind[key(record)].append(record.latency)
+    counts = Counter(key(record) for record in records)
     statuses = defaultdict(Counter)
     for record in records:
-        statuses[record.kind][status_label(record)] += 1
+        statuses[key(record)][status_label(record)] += 1
     return {
         kind: {
             "requests": counts[kind],
@@ -1487,7 +1794,8 @@ def double_outcomes(writes: list[Write]) -> dict:
     both to the same creation. A pair with a 503 in it (an outage) is not held to it."""
     pairs = defaultdict(list)
     for write in writes:
-        if write.double is not None:
+        # Saves and follows sent twice are judged with the community's answers.
+        if write.double is not None and write.kind in ("score", "upload"):
             pairs[(write.kind, write.via, write.double)].append(write)
     outcomes = defaultdict(Counter)
     off_contract = []
@@ -1512,6 +1820,500 @@ def double_outcomes(writes: list[Write]) -> dict:
     return {
         "outcomes": {name: dict(counts) for name, counts in sorted(outcomes.items())},
         "off_contract": off_contract,
+    }
+
+
+# The community, afterwards ---------------------------------------------------------------------
+
+# Run in a `manage.py shell` with the run's settings once gunicorn has stopped: the periodic
+# sweep's own function, until it finds nothing more to do (an event failing every time is given
+# up after EVENT_MAX_ATTEMPTS, so this ends).
+SWEEP_SCRIPT = """
+import json
+from community.notifications import events_process_pending
+processed = rounds = 0
+while rounds < 10000:
+    rounds += 1
+    done = events_process_pending(older_than_seconds=0, limit=500)
+    processed += done
+    if not done:
+        break
+print("LOAD-SWEEP " + json.dumps({"processed": processed, "rounds": rounds}))
+"""
+
+
+def events_sweep(args, env: dict) -> dict:
+    """Process the events the load left in the outbox, as the sweep does, noting first what
+    was pending and which notifications there were."""
+    with psycopg.connect(args.database_url, connect_timeout=10) as connection:
+        pending = [
+            row[0]
+            for row in connection.execute(
+                "SELECT id FROM community_pendingevent WHERE processed_at IS NULL"
+            )
+        ]
+        processed_before = connection.execute(
+            "SELECT count(*) FROM community_pendingevent WHERE processed_at IS NOT NULL"
+        ).fetchone()[0]
+        notifications = connection.execute(
+            "SELECT id, recipient_id, kind, creation_id, count FROM community_notification"
+        ).fetchall()
+    began = time.monotonic()
+    result, error = None, None
+    try:
+        output = manage(env, "shell", "-c", SWEEP_SCRIPT, timeout=900)
+        line = next((x for x in output.splitlines() if x.startswith("LOAD-SWEEP ")), None)
+        if line is None:
+            error = f"the sweep printed no result: {output[-500:]!r}"
+        else:
+            result = json.loads(line.removeprefix("LOAD-SWEEP "))
+    except (RuntimeError, subprocess.SubprocessError, ValueError) as failure:
+        error = str(failure)[-1500:]
+    return {
+        "pending": set(pending),
+        "processed_before": processed_before,
+        "notifications_before": notifications,
+        "result": result,
+        "error": error,
+        "seconds": time.monotonic() - began,
+    }
+
+
+def mentioned(body: str) -> list[str]:
+    """The usernames a comment mentions, as community.text reads them."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for match in MENTION_RE.finditer(body):
+        name = match.group(1).rstrip(".-")
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+            if len(names) == MAX_MENTIONS:
+                break
+    return names
+
+
+def comment_recipients(comment, comments, creations, users, by_name) -> dict[int, str] | None:
+    """Who should hear of a comment, and as what, when its event is processed now (the
+    database as it is): the parent comment's author of a reply, the creation's owner, and the
+    members mentioned, each once, never the author, only active members who can see the
+    creation. None when that cannot be told here (a creation that is not published)."""
+    _, creation_id, parent_id, user_id, body, deleted = comment
+    if deleted or user_id is None:
+        return {}
+    owner_id, status = creations[creation_id]
+    if status != "published":
+        return None  # whether a recipient moderates is not judged here
+    made: dict[int, str] = {}
+
+    def notify(recipient, kind):
+        if recipient is None or recipient == user_id or recipient in made:
+            return
+        if users.get(recipient, (None, False))[1]:
+            made[recipient] = kind
+
+    parent = comments.get(parent_id) if parent_id else None
+    if parent is not None and not parent[5]:
+        notify(parent[3], "reply")
+    notify(owner_id, "comment")
+    names = mentioned(body)[:MAX_MENTIONS]
+    for name in names:
+        exact = by_name.get(name)
+        loose = sorted(
+            user
+            for user, (username, active) in users.items()
+            if active and username.lower() == name.lower()
+        )
+        found = exact if exact is not None and users[exact][1] else (loose[0] if loose else None)
+        notify(found, "mention")
+    return made
+
+
+def verify_community(args, world: World, writes: list[Write], sweep: dict) -> dict:
+    """The community's rows after the load and the sweep: every acknowledged write there,
+    counters equal to the rows, no duplicates, every event processed into exactly the
+    notifications it should make."""
+    load_ids = {account.username: account.id for account in world.accounts}
+    with psycopg.connect(args.database_url, connect_timeout=10) as connection:
+
+        def rows(query: str) -> list[tuple]:
+            return connection.execute(query).fetchall()
+
+        users = {
+            row[0]: (row[1], row[2])
+            for row in rows("SELECT id, username, is_active FROM accounts_user")
+        }
+        tags = {row[0]: row[1] for row in rows("SELECT id, slug FROM taggit_tag")}
+        creations = {
+            row[0]: (row[1], row[2])
+            for row in rows("SELECT id, owner_id, status FROM creations_creation")
+        }
+        counters = rows(
+            "SELECT c.id, c.comment_count, c.favourite_count,"
+            " (SELECT count(*) FROM community_comment m"
+            "  WHERE m.creation_id = c.id AND m.deleted_at IS NULL),"
+            " (SELECT count(*) FROM community_favourite f WHERE f.creation_id = c.id)"
+            " FROM creations_creation c ORDER BY c.id"
+        )
+        comments = {
+            row[0]: row
+            for row in rows(
+                "SELECT id, creation_id, parent_id, user_id, body, deleted_at IS NOT NULL"
+                " FROM community_comment"
+            )
+        }
+        favourites = {
+            (row[0], row[1]) for row in rows("SELECT user_id, creation_id FROM community_favourite")
+        }
+        follows = rows("SELECT id, follower_id, followed_user_id, tag_id FROM community_follow")
+        duplicates = rows(
+            "SELECT 'favourite', count(*) FROM community_favourite"
+            " GROUP BY user_id, creation_id HAVING count(*) > 1"
+            " UNION ALL SELECT 'follow', count(*) FROM community_follow"
+            " GROUP BY follower_id, followed_user_id, tag_id HAVING count(*) > 1"
+            " UNION ALL SELECT 'notification', count(*) FROM community_notification"
+            " GROUP BY recipient_id, source HAVING count(*) > 1"
+            " UNION ALL SELECT 'open score group', count(*) FROM community_notification"
+            " WHERE kind = 'score' AND read_at IS NULL AND emailed_at IS NULL"
+            " GROUP BY recipient_id, creation_id HAVING count(*) > 1"
+        )
+        events = rows(
+            "SELECT id, kind, data, processed_at IS NOT NULL, attempts FROM community_pendingevent"
+        )
+        notifications = rows(
+            "SELECT id, recipient_id, kind, actor_id, creation_id, comment_id, count, source"
+            " FROM community_notification"
+        )
+        scores = rows("SELECT id, user_id FROM scoring_score")
+    by_name = {username: user_id for user_id, (username, _) in users.items()}
+    failures: list[str] = []
+
+    # Counters: exact, from the rows.
+    counter_errors = [
+        f"creation {row[0]}: comment_count {row[1]} for {row[3]} live comments,"
+        f" favourite_count {row[2]} for {row[4]} favourites"
+        for row in counters
+        if row[1] != row[3] or row[2] != row[4]
+    ]
+
+    # Saves and follows: per member and target, the last acknowledged write holds, unless a
+    # later one went unanswered (and may have landed); load members start with neither.
+    follow_targets = set()
+    for _, follower, followed, tag in follows:
+        if followed is not None:
+            follow_targets.add((follower, f"user:{users[followed][0]}"))
+        else:
+            follow_targets.add((follower, f"tag:{tags[tag]}"))
+    sent_toggles = defaultdict(list)
+    for write in writes:
+        if write.kind == "favourite":
+            sent_toggles[("favourite", write.member, write.creation_id)].append(write)
+        elif write.kind == "follow":
+            sent_toggles[("follow", write.member, write.target)].append(write)
+    for (kind, member, target), sent in sorted(sent_toggles.items(), key=str):
+        sent.sort(key=lambda w: w.sequence)
+        acked = [w for w in sent if w.acknowledged]
+        on = {
+            w.action.endswith("_put")
+            for w in sent
+            if w.uncertain and (not acked or w.sequence > acked[-1].sequence)
+        }
+        allowed = ({acked[-1].action.endswith("_put")} if acked else {False}) | on
+        if kind == "favourite":
+            found = (load_ids[member], target) in favourites
+        else:
+            found = (load_ids[member], target) in follow_targets
+        if found not in allowed:
+            failures.append(
+                f"{kind} {member} -> {target}: {'there' if found else 'absent'} in the database,"
+                f" expected {'there' if True in allowed else 'absent'}"
+            )
+
+    # Comments: each acknowledged one there, as last written (or deleted, when its deletion
+    # was acknowledged), and each key in at most one comment: none for a refused one.
+    key_re = re.compile(r"\[lt \S+ (load\d+) c\d+\]")
+    by_key = defaultdict(list)
+    for comment_id, *_, body, _deleted in comments.values():
+        for found in key_re.finditer(body):
+            by_key[found.group(0)].append(comment_id)
+    comment_writes = [w for w in writes if w.kind == "comment"]
+    by_comment = defaultdict(list)
+    for write in comment_writes:
+        if write.comment_id is not None:
+            by_comment[write.comment_id].append(write)
+    for write in comment_writes:
+        if write.action not in ("comment", "reply"):
+            continue
+        made = by_key.get(write.key, [])
+        if len(made) > 1:
+            failures.append(f"comment {write.key}: in {len(made)} comments {made}")
+        if not write.acknowledged and not write.uncertain and made:
+            failures.append(f"comment {write.key}: refused ({write.status}), yet there {made}")
+        if write.acknowledged and write.comment_id is None:
+            failures.append(f"comment {write.key}: acknowledged without an id")
+    for comment_id, sent in by_comment.items():
+        sent.sort(key=lambda w: w.sequence)
+        first = sent[0]
+        row = comments.get(comment_id)
+        deletions = [w for w in sent if w.action == "comment_delete"]
+        gone = row is None or row[5]
+        if any(w.acknowledged for w in deletions):
+            if not gone:
+                failures.append(f"comment {comment_id}: deletion acknowledged, still there")
+            continue
+        if gone:
+            if not any(w.uncertain for w in deletions):
+                failures.append(f"comment {comment_id} ({first.key}): missing")
+            continue
+        expected = (load_ids[first.member], first.creation_id, first.parent_id)
+        if (row[3], row[1], row[2]) != expected:
+            failures.append(
+                f"comment {comment_id}: (user, creation, parent) {(row[3], row[1], row[2])},"
+                f" sent {expected}"
+            )
+        texts = [w for w in sent if w.action != "comment_delete"]
+        acked = [w for w in texts if w.acknowledged]
+        last = acked[-1] if acked else first
+        allowed = {last.body} | {
+            w.body for w in texts if w.sequence > last.sequence and w.uncertain
+        }
+        if row[4] not in allowed:
+            failures.append(
+                f"comment {comment_id}: body {row[4][:80]!r}, last sent {last.body[:80]!r}"
+            )
+    # A reply refused with a 400 is on the contract only when its parent is gone.
+    parents_gone = {
+        w.request_id
+        for w in comment_writes
+        if w.action == "reply"
+        and w.status == 400
+        and (comments.get(w.parent_id) is None or comments[w.parent_id][5])
+    }
+
+    # Events: one for each comment and each first score of a load member, at most one "new
+    # follower" per pair of members, and one for each follow of a member answered as new.
+    load_user_ids = set(load_ids.values())
+    event_keys = Counter()
+    for _, kind, data, _, _ in events:
+        data = data if isinstance(data, dict) else {}
+        if kind == "comment_created":
+            event_keys[("comment", data.get("comment_id"))] += 1
+        elif kind == "creation_scored":
+            event_keys[("score", data.get("score_id"))] += 1
+        elif kind == "follow_created":
+            event_keys[("follow", data.get("follower_id"), data.get("followed_user_id"))] += 1
+    event_problems = [f"{key}: {count} events" for key, count in event_keys.items() if count > 1]
+    for comment_id, _, _, user_id, _, _ in comments.values():
+        if user_id in load_user_ids and event_keys[("comment", comment_id)] != 1:
+            event_problems.append(f"comment {comment_id}: no comment_created event")
+    for score_id, user_id in scores:
+        if user_id in load_user_ids and event_keys[("score", score_id)] != 1:
+            event_problems.append(f"score {score_id}: no creation_scored event")
+    for write in writes:
+        if write.action == "follow_member_put" and write.status == 201:
+            followed = by_name.get(write.target.split(":", 1)[1])
+            if event_keys[("follow", load_ids[write.member], followed)] != 1:
+                event_problems.append(f"{write.member} -> {write.target}: no follow_created event")
+    left = [row[0] for row in events if not row[3]]
+    swept = [row for row in events if row[0] in sweep["pending"]]
+
+    # Notifications: each event the sweep processed made exactly what it should; nothing else
+    # was made; scores on a creation add up in its owner's groups.
+    notification_problems: list[str] = []
+    by_source = defaultdict(dict)
+    for row in notifications:
+        by_source[row[7]][row[1]] = row
+    follows_by_id = {row[0]: row for row in follows}
+    judged = Counter()
+    sources, scored_creations, other_kinds = set(), Counter(), set()
+    for _, kind, data, processed, _ in swept:
+        data = data if isinstance(data, dict) else {}
+        if not processed:
+            continue
+        if kind == "comment_created":
+            comment_id = data.get("comment_id")
+            source = f"comment:{comment_id}"
+            sources.add(source)
+            row = comments.get(comment_id)
+            want = (
+                {} if row is None else comment_recipients(row, comments, creations, users, by_name)
+            )
+            if want is None:
+                judged["comment_created not judged"] += 1
+                continue
+            got = by_source.get(source, {})
+            if {recipient: n[2] for recipient, n in got.items()} != want or any(
+                (n[3], n[4], n[5]) != (row[3], row[1], comment_id) for n in got.values()
+            ):
+                notification_problems.append(
+                    f"{source}: made {sorted((r, n[2]) for r, n in got.items())},"
+                    f" expected {sorted(want.items())}"
+                )
+        elif kind == "follow_created":
+            follow = follows_by_id.get(data.get("follow_id"))
+            source = f"follow:{data.get('follow_id')}"
+            sources.add(source)
+            want = {}
+            if follow is not None and follow[2] is not None and users[follow[2]][1]:
+                want = {follow[2]: ("follower", follow[1])}
+            got = {r: (n[2], n[3]) for r, n in by_source.get(source, {}).items()}
+            if got != want:
+                notification_problems.append(f"{source}: made {got}, expected {want}")
+        elif kind == "creation_scored":
+            creation_id, user_id = data.get("creation_id"), data.get("user_id")
+            if creation_id in creations and user_id in users:
+                if user_id != creations[creation_id][0]:
+                    scored_creations[creation_id] += 1
+        else:
+            other_kinds.add(kind)
+            judged[f"{kind} not judged"] += 1
+            continue
+        judged[kind] += 1
+    before = Counter()
+    for _, recipient, kind, creation_id, count in sweep["notifications_before"]:
+        if kind == "score":
+            before[(recipient, creation_id)] += count
+    after = Counter()
+    for _, recipient, kind, _, creation_id, _, count, _ in notifications:
+        if kind == "score":
+            after[(recipient, creation_id)] += count
+            if creations.get(creation_id, (None,))[0] != recipient:
+                notification_problems.append(
+                    f"score notification for {recipient} on creation {creation_id}: not its owner"
+                )
+    for creation_id, (owner_id, _) in creations.items():
+        added = after[(owner_id, creation_id)] - before[(owner_id, creation_id)]
+        if added != scored_creations[creation_id]:
+            notification_problems.append(
+                f"creation {creation_id}: its owner's score groups grew by {added},"
+                f" {scored_creations[creation_id]} scores were processed"
+            )
+    known = {row[0] for row in sweep["notifications_before"]}
+    made = Counter()
+    for row in notifications:
+        if row[0] in known:
+            continue
+        made[row[2]] += 1
+        expected = (
+            row[4] in scored_creations
+            if row[2] == "score"
+            else row[7] in sources
+            if row[2] in ("comment", "reply", "mention", "follower")
+            else row[2] in other_kinds
+        )
+        if not expected:
+            notification_problems.append(f"notification {row[0]} ({row[2]}, {row[7]}) from nowhere")
+
+    def tally(kind: str) -> dict:
+        chosen = [w for w in writes if w.kind == kind]
+        return {
+            action: {
+                "sent": sum(w.action == action for w in chosen),
+                "acknowledged": sum(w.action == action and w.acknowledged for w in chosen),
+            }
+            for action in sorted({w.action for w in chosen})
+        }
+
+    return {
+        "writes": {kind: tally(kind) for kind in ("comment", "favourite", "follow")},
+        "write_failures": failures,
+        "creations_checked": len(counters),
+        "counter_errors": counter_errors,
+        "duplicates": [f"{row[0]}: {row[1]} rows" for row in duplicates],
+        "reply_parents_gone": sorted(parents_gone),
+        "events": {
+            "pending_after_load": len(sweep["pending"]),
+            "processed_before_sweep": sweep["processed_before"],
+            "kinds": dict(sorted(Counter(row[1] for row in swept).items())),
+            "sweep": sweep["result"],
+            "sweep_error": sweep["error"],
+            "sweep_seconds": round(sweep["seconds"], 1),
+            "left_unprocessed": len(left),
+            "retried": sum(row[4] > 0 for row in swept),
+            "problems": event_problems,
+        },
+        "notifications": {
+            "made_by_sweep": dict(sorted(made.items())),
+            "events_judged": dict(sorted(judged.items())),
+            "scores_grouped": sum(scored_creations.values()),
+            "problems": notification_problems,
+        },
+    }
+
+
+def community_answers(records: list[Record], writes: list[Write], windows, parents_gone) -> dict:
+    """The community's requests per action, and every answer off the API's contract
+    (outside outage windows; 5xx and dropped connections are judged with all requests)."""
+    actions = defaultdict(list)
+    for record in records:
+        if record.action is not None:
+            actions[record.action].append(record)
+    off: list[str] = []
+    gone = set(parents_gone)
+
+    def judged(record: Record | None) -> bool:
+        return (
+            record is not None
+            and record.status is not None
+            and record.status < 500
+            and not inside(record, windows)
+        )
+
+    def example(record: Record, why: str) -> str:
+        return (
+            f"{record.action}: {record.method} {record.template} -> {record.status} ({why})"
+            f" request_id={record.request_id}" + (f" {record.excerpt!r}" if record.excerpt else "")
+        )
+
+    for action, found in actions.items():
+        for record in found:
+            if not judged(record):
+                continue
+            if record.status not in COMMUNITY_STATUSES[action]:
+                off.append(example(record, "not an answer this request has"))
+            elif action == "reply" and record.status == 400 and record.request_id not in gone:
+                off.append(example(record, "refused, yet its parent is there"))
+    # Saves and follows: new 201, known 200; sent twice at once, one 201 at most (exactly one
+    # when the member had not saved or followed it), as the API promises.
+    by_request = {r.request_id: r for r in records if r.action is not None}
+    pairs = defaultdict(list)
+    for write in writes:
+        if write.kind not in ("favourite", "follow"):
+            continue
+        record = by_request.get(write.request_id)
+        if write.action == "favourite_put" and write.acknowledged and not (write.count or 0) >= 1:
+            off.append(example(record, f"favourite_count {write.count}"))
+        if write.double is not None:
+            pairs[write.double].append(write)
+        elif judged(record) and write.action.endswith("_put"):
+            want = {False: 201, True: 200}.get(write.before)
+            if want is not None and record.status != want:
+                off.append(
+                    example(record, f"expected {want}: saved or followed before: {write.before}")
+                )
+    outcomes = defaultdict(Counter)
+    for sent in pairs.values():
+        statuses = "+".join(sorted(status_text(w.status) for w in sent))
+        outcomes[f"{sent[0].kind} {sent[0].action.rsplit('_', 1)[1]}"][statuses] += 1
+        records_sent = [by_request.get(w.request_id) for w in sent]
+        if (
+            len(sent) == 2
+            and all(judged(r) for r in records_sent)
+            and sent[0].action.endswith("_put")
+        ):
+            created = sum(w.status == 201 for w in sent)
+            want = {False: 1, True: 0}.get(sent[0].before)
+            if created > 1 or (want is not None and created != want):
+                off.append(example(records_sent[0], f"sent twice at once: {statuses}"))
+    return {
+        "per_action": latency_table(
+            [r for r in records if r.action is not None], key=lambda record: record.action
+        ),
+        "errors": sum(
+            r.status is None or r.status >= 500 for found in actions.values() for r in found
+        ),
+        "double_outcomes": {name: dict(counts) for name, counts in sorted(outcomes.items())},
+        "off_contract": off,
     }
 
 
@@ -1602,7 +2404,7 @@ def run_load(args, world: World, port: int, gunicorn) -> dict:
     }
 
 
-def summarise(args, world, load, verification, gunicorn_cpu, log_path) -> dict:
+def summarise(args, world, load, verification, community, gunicorn_cpu, log_path) -> dict:
     records: list[Record] = list(load["client"].records)
     outages, problems = read_outages(args.outages, load["end_wall"])
     judged = recoveries(outages, load["monitor"].probes, records, load["end_wall"])
@@ -1651,6 +2453,12 @@ def summarise(args, world, load, verification, gunicorn_cpu, log_path) -> dict:
         "outages": judged,
         "outage_problems": problems,
         "writes": verification,
+        "community": {
+            "answers": community_answers(
+                records, list(shared.writes), windows, community.pop("reply_parents_gone")
+            ),
+            **community,
+        },
         "driver": {
             "cpu_seconds": round(load["driver_cpu"], 2),
             "cpu_share_of_one_core": round(load["driver_cpu"] / elapsed, 3) if elapsed else None,
@@ -1686,6 +2494,8 @@ def summarise(args, world, load, verification, gunicorn_cpu, log_path) -> dict:
 
 def pass_conditions(summary: dict) -> list[dict]:
     answers, writes = summary["answers"], summary["writes"]
+    community = summary["community"]
+    events = community["events"]
     checks = [
         ("no 5xx outside outage windows", answers["server_errors_outside_windows"] == 0),
         (
@@ -1703,6 +2513,28 @@ def pass_conditions(summary: dict) -> list[dict]:
             not writes["double_submissions"]["off_contract"],
         ),
         ("aggregates equal a recomputation", not writes["aggregate_errors"]),
+        (
+            "community answers as the API promises (saves and follows sent twice included)",
+            not community["answers"]["off_contract"],
+        ),
+        (
+            "every acknowledged comment, save and follow in the database",
+            not community["write_failures"],
+        ),
+        (
+            "comment_count and favourite_count equal the live comments and favourites",
+            not community["counter_errors"],
+        ),
+        ("no duplicate favourite, follow or notification rows", not community["duplicates"]),
+        (
+            "every event processed, once, into exactly the notifications it should make",
+            not (
+                events["sweep_error"]
+                or events["left_unprocessed"]
+                or events["problems"]
+                or community["notifications"]["problems"]
+            ),
+        ),
         (
             "no orphan or missing picture files",
             not (writes["orphan_files"] or writes["missing_files"]),
@@ -1826,6 +2658,7 @@ def print_report(summary: dict) -> None:
     )
     for name in (writes["orphan_files"] + writes["missing_files"])[:5]:
         out.append(f"    {name}")
+    print_community(out, summary["community"])
     driver = summary["driver"]
     out.append("")
     out.append(
@@ -1874,6 +2707,64 @@ def print_report(summary: dict) -> None:
         out.append("Interrupted: the load stopped early; the figures cover what ran.")
     out.append(f"Result: {'PASS' if summary['passed'] else 'FAIL'}")
     print("\n".join(out), flush=True)
+
+
+def print_community(out: list[str], community: dict) -> None:
+    answers = community["answers"]
+    out.append("")
+    out.append(
+        f"Community (API): {sum(row['requests'] for row in answers['per_action'].values())}"
+        f" requests, {answers['errors']} 5xx or unanswered"
+    )
+    out.append(f"  {'action':<24}{'requests':>9}{'median ms':>11}{'p95 ms':>9}   statuses")
+    for action, row in answers["per_action"].items():
+        statuses = " ".join(f"{status}x{count}" for status, count in row["statuses"].items())
+        out.append(
+            f"  {action:<24}{row['requests']:>9}{row['median_ms'] or '-':>11}"
+            f"{row['p95_ms'] or '-':>9}   {statuses}"
+        )
+    for kind, actions in community["writes"].items():
+        counts = ", ".join(
+            f"{action} {row['sent']} sent / {row['acknowledged']} acknowledged"
+            for action, row in actions.items()
+        )
+        out.append(f"  {kind} writes: {counts or 'none'}")
+    for name, counts in answers["double_outcomes"].items():
+        out.append(f"  sent twice at once, {name}: answers {counts}")
+    out.append(f"  answers off the contract: {len(answers['off_contract'])}")
+    for line in answers["off_contract"][:5]:
+        out.append(f"    {line}")
+    out.append(f"  write problems: {len(community['write_failures'])}")
+    for line in community["write_failures"][:10]:
+        out.append(f"    {line}")
+    out.append(
+        f"  counters: {community['creations_checked']} creations,"
+        f" {len(community['counter_errors'])} with a comment_count or favourite_count off;"
+        f" duplicate rows: {len(community['duplicates'])}"
+    )
+    for line in (community["counter_errors"] + community["duplicates"])[:5]:
+        out.append(f"    {line}")
+    events = community["events"]
+    sweep = events["sweep"] or {}
+    out.append(
+        f"  events: {events['pending_after_load']} waiting after the load"
+        f" ({events['processed_before_sweep']} processed before the sweep), kinds"
+        f" {events['kinds']}; the sweep processed {sweep.get('processed')} in"
+        f" {sweep.get('rounds')} rounds ({events['sweep_seconds']}s), {events['retried']}"
+        f" after a failure; {events['left_unprocessed']} left unprocessed"
+    )
+    if events["sweep_error"]:
+        out.append(f"    sweep failed: {events['sweep_error']}")
+    for line in events["problems"][:5]:
+        out.append(f"    {line}")
+    notifications = community["notifications"]
+    out.append(
+        f"  notifications made: {notifications['made_by_sweep']} ({notifications['scores_grouped']}"
+        f" scores grouped); events judged: {notifications['events_judged']};"
+        f" problems: {len(notifications['problems'])}"
+    )
+    for line in notifications["problems"][:10]:
+        out.append(f"    {line}")
 
 
 def main(argv=None) -> int:
@@ -1938,7 +2829,11 @@ def main(argv=None) -> int:
         stop_gunicorn(gunicorn)
         gunicorn_cpu = children_cpu() - children_before
         verification = verify(args, world, list(load["shared"].writes), tmp / "media")
-        summary = summarise(args, world, load, verification, gunicorn_cpu, log_path)
+        # No worker ran: the events wait in the outbox until the sweep, run here, takes them.
+        print("Processing the events the load left, as the periodic sweep does", flush=True)
+        sweep = events_sweep(args, env)
+        community = verify_community(args, world, list(load["shared"].writes), sweep)
+        summary = summarise(args, world, load, verification, community, gunicorn_cpu, log_path)
         # A failed or interrupted run keeps its folder, for a closer look.
         keep = keep or load["interrupted"] or not summary["passed"]
         summary["kept"] = str(tmp) if keep else None
