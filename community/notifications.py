@@ -86,16 +86,26 @@ def can_see_creation(user, creation) -> bool:
 
 def _listable(user) -> Q:
     """The notifications `user` is shown: none about a creation they can no longer see (a
-    resolved report says so without the creation), none about a deleted comment."""
-    live_comment = Q(comment__isnull=True) | Q(comment__deleted_at__isnull=True)
+    resolved report says so without the creation). None is about a deleted comment either:
+    deleting a comment deletes its notifications (`comment_notifications_delete`), so the
+    list and its count need no look at the comments."""
     if user.is_moderator:
-        return live_comment
-    return live_comment & (
+        return Q()
+    return (
         Q(creation__isnull=True)
         | Q(creation__status=Creation.Status.PUBLISHED)
         | Q(creation__owner=user)
         | Q(kind=Kind.REPORT_RESOLVED)
     )
+
+
+def comment_notifications_delete(*, comment_ids) -> int:
+    """Forget the notifications about comments being deleted (community.services.comments
+    calls this in its transaction); returns how many went."""
+    notifications = Notification.objects.filter(comment_id__in=list(comment_ids))
+    _unread_changed(notifications.values_list("recipient_id", flat=True))
+    deleted, _ = notifications.delete()
+    return deleted
 
 
 def notifications_for(user):

@@ -18,6 +18,7 @@ from creations.models import Creation
 from npu_site.caching import object_changed
 
 from ..events import event_record
+from ..notifications import comment_notifications_delete
 from ..models import COMMENT_MAX_LENGTH, Comment, CommentReport
 from ..text import normalised_line_breaks
 
@@ -213,6 +214,7 @@ def comment_delete(*, comment, actor) -> Comment | None:
     if current is None or current.is_deleted:
         return current
     creation_id = current.creation_id
+    comment_notifications_delete(comment_ids=[current.pk])
     if parent is None and current.replies.exists():
         now = timezone.now()
         current.body, current.deleted_at, current.deleted_by = "", now, actor
@@ -227,6 +229,7 @@ def comment_delete(*, comment, actor) -> Comment | None:
         current.delete()
         # Replies are never placeholders (they have no replies), so every reply is live.
         if parent is not None and parent.is_deleted and not parent.replies.exists():
+            comment_notifications_delete(comment_ids=[parent.pk])
             parent.delete()
         result = None
     _count_changed(creation_id=creation_id, by=-1)
