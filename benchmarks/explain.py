@@ -4,7 +4,8 @@ environment: its database, production settings, its Redis).
 
     .venv/bin/python benchmarks/explain.py requests.json > queries.json
 
-The input is a JSON list of `{"name", "path"}` (GET requests, anonymous). Each path is
+The input is a JSON list of `{"name", "path", "headers"}` (GET requests, anonymous unless
+`headers`, optional, carries a member's API token or session cookie). Each path is
 requested twice through Django's test client and the second request's statements are
 recorded, so caches the first one filled (the site-wide mean rating, the content types) are
 as warm as they are on a running server. The output maps each name to
@@ -29,15 +30,17 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
-def captured_queries(client: Client, path: str) -> tuple[int, list[str]]:
+def captured_queries(
+    client: Client, path: str, headers: dict | None = None
+) -> tuple[int, list[str]]:
     """The status of GET `path` and every statement it ran, on any database alias."""
-    client.get(path)  # warms what a running server has warm
+    client.get(path, headers=headers)  # warms what a running server has warm
     with contextlib.ExitStack() as stack:
         contexts = [
             stack.enter_context(CaptureQueriesContext(connection))
             for connection in connections.all()
         ]
-        response = client.get(path)
+        response = client.get(path, headers=headers)
     queries = [query["sql"] for context in contexts for query in context.captured_queries]
     return response.status_code, queries
 
@@ -52,7 +55,7 @@ def main(argv: list[str]) -> int:
     client = Client(HTTP_HOST=host)
     found = {}
     for request in requests:
-        status, queries = captured_queries(client, request["path"])
+        status, queries = captured_queries(client, request["path"], request.get("headers"))
         found[request["name"]] = {"status": status, "queries": queries}
     json.dump(found, sys.stdout)
     sys.stdout.write("\n")

@@ -77,6 +77,25 @@ LOVED_SHARE = 0.02  # the head's top creations are also the best rated
 SOON_SHARE = 0.65
 SOON_DAYS = 10
 FIRST_SCORE_DELAY = 60
+# The community: comments and saves per creation follow its scores (a creation people score is
+# one they talk about and save); members follow a few members (the prolific ones more often)
+# and tags. The benchmark's members (those with an API token) follow BENCH_FOLLOWED_MEMBERS
+# members and BENCH_FOLLOWED_TAGS tags and saved BENCH_FAVOURITES creations each, so their
+# feed, saved list and inbox are those of an active member.
+COMMENTS_PER_SCORE = 0.05
+FAVOURITES_PER_SCORE = 0.05
+REPLY_SHARE = 0.35  # of comments after a thread's first: replies to an earlier top-level one
+OWNER_COMMENT_SHARE = 0.15  # comments by the creation's owner, answering in its thread
+MENTION_SHARE = 0.3  # replies that name the member they answer (@username)
+FOLLOWED_MEMBER_WEIGHTS = (40, 20, 12, 8, 6, 5, 4, 3, 2)  # 0 to 8 members
+FOLLOWED_TAG_WEIGHTS = (55, 25, 12, 8)  # 0 to 3 tags
+BENCH_FOLLOWED_MEMBERS = 20
+BENCH_FOLLOWED_TAGS = 5
+BENCH_FAVOURITES = 60
+# Notifications: read after an exponential delay (mean READ_DAYS) if that is before now; those
+# that come by e-mail (comments, replies) mailed in the next hourly digest unless read first.
+READ_DAYS = 2
+DIGEST_SECONDS = 3_600
 
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -303,6 +322,40 @@ BIOS = [
     "Club member, loves a good challenge theme.",
 ]
 PART_SHAPES = ["Plate", "Tile", "Slope", "Bracket", "Panel", "Wedge", "Round Plate", "Hinge"]
+COMMENT_OPENINGS = [
+    "Love this!",
+    "Brilliant use of that part.",
+    "I would never have thought of that.",
+    "The colours work so well together.",
+    "How did you attach the roof?",
+    "This made me smile.",
+    "Great lighting in the photo.",
+    "Such a clever angle.",
+    "Is that held by a single clip?",
+    "The details reward a second look.",
+    "Wonderful build.",
+    "That texture is perfect.",
+]
+COMMENT_REMARKS = [
+    "Going to try this in my next build.",
+    "Would love to see the back side.",
+    "The base alone is a work of art.",
+    "Took me a while to spot the trick.",
+    "Saving this for inspiration.",
+    "It reminds me of a set from my childhood.",
+    "Any chance of building instructions?",
+    "The minifigures really sell the scene.",
+]
+REPLY_BODIES = [
+    "Thanks! It took a few tries.",
+    "Two clips and a bar, hidden behind the wall.",
+    "Agreed, that corner is the best part.",
+    "Good question, I wondered the same.",
+    "Thank you, the photo was the hardest part.",
+    "Yes, a single clip holds it all.",
+    "Ha, I only noticed it on the third look.",
+    "Instructions are on my list.",
+]
 
 
 def copy_text(value: str) -> str:
@@ -518,6 +571,12 @@ class BenchData:
         self.owner = array("l")
         self.main_tag = array("l")
         self.tag_labels: list[str] = []
+        self.score_counts: array | None = None
+        self.quality = array("d")
+        self.comment_counts = array("l")
+        self.favourite_counts = array("l")
+        self.bench_saves: dict[int, list[int]] = {}
+        self.hidden: set[int] = set()
         tags_per_creation = mean_count(TAG_COUNT_WEIGHTS, 1, size.tags)
         self.tag_draw = Zipf(size.tags, TAG_EXPONENT, tag_offset(size.tags, tags_per_creation))
         self.owner_draw = Zipf(size.users, OWNER_EXPONENT)
@@ -599,13 +658,16 @@ class BenchData:
         "created_at",
         "updated_at",
         "score_count",
+        "comment_count",
+        "favourite_count",
     )
 
     def creations(self, pictures: list[Picture], suffix: str = "") -> Iterator[str]:
         """Creations, oldest first (ids follow time), sharing the pictures round-robin.
 
         Averages and rating stay NULL with score_count 0: the scoring services compute them
-        from the scores afterwards, as the check constraint requires.
+        from the scores afterwards, as the check constraint requires. comment_count and
+        favourite_count are those of the comments and saves generated later (`plan`).
         """
         rng = self.rng("creations")
         span = HISTORY_DAYS * DAY - NEWEST_CREATION_AGE
@@ -615,6 +677,8 @@ class BenchData:
         )
         self.created = array("q", (self.clock.now - age for age in reversed(ages)))
         del ages
+        self.plan()
+        comment_counts, favourite_counts = self.comment_counts, self.favourite_counts
         self.owner = array("l")
         self.main_tag = array("l")
         pool = [
@@ -649,6 +713,7 @@ class BenchData:
             if rng.random() < HIDDEN_SHARE:
                 # Hidden by its owner: no moderator, no hidden_by.
                 status = "hidden"
+                self.hidden.add(index)
                 hidden_at = self.clock.text(
                     created + int((self.clock.now - created) * rng.random())
                 )
@@ -658,7 +723,8 @@ class BenchData:
                 f"{index + 1}\t{self.user_id(owner)}\t{copy_text(title)}\t"
                 f"{copy_text(description)}\t{copy_text(alt_text)}\t{image}\t{thumbnail}\t"
                 f"{dimensions}\t{rng.getrandbits(128):032x}\t{status}\t{hidden_at}\tf\t"
-                f"{hidden_reason}\t\t{timestamp}\t{timestamp}\t0{suffix}\n"
+                f"{hidden_reason}\t\t{timestamp}\t{timestamp}\t0\t{comment_counts[index]}\t"
+                f"{favourite_counts[index]}{suffix}\n"
             )
 
     @staticmethod
@@ -725,6 +791,35 @@ class BenchData:
         "user_id",
     )
 
+    def plan(self) -> None:
+        """Decide, once, how many scores, comments and saves each creation gets (the
+        creations' rows carry the counts, the later tables make exactly that many rows), and
+        which creations the benchmark's members saved."""
+        if self.score_counts is not None:
+            return
+        self.score_counts, self.quality = self.score_plan()
+        rng = self.rng("community-plan")
+        count = len(self.created)
+        members = min(self.size.tokens, self.size.users)
+        self.bench_saves = {}
+        for member in range(members):
+            for index in rng.sample(range(count), min(BENCH_FAVOURITES, count)):
+                self.bench_saves.setdefault(index, []).append(member)
+
+        def drawn(expected: float) -> int:
+            whole = int(expected)
+            return whole + (1 if rng.random() < expected - whole else 0)
+
+        self.comment_counts = array(
+            "l", (drawn(scores * COMMENTS_PER_SCORE) for scores in self.score_counts)
+        )
+        cap = self.size.users - 1
+        self.favourite_counts = array("l")
+        for index, scores in enumerate(self.score_counts):
+            saved_by_bench = len(self.bench_saves.get(index, ()))
+            others = min(drawn(scores * FAVOURITES_PER_SCORE), max(0, cap - saved_by_bench))
+            self.favourite_counts.append(others + saved_by_bench)
+
     def score_plan(self) -> tuple[array, array]:
         """How many scores each creation gets (exactly `scores` in all) and how good it is.
 
@@ -783,7 +878,8 @@ class BenchData:
         The hot loop of a run (ten million times for a large one), so what can be worked out
         once per creation is: the odds of each (creativity, uniqueness) pair, the delay limits.
         """
-        counts, quality = self.score_plan()
+        self.plan()
+        counts, quality = self.score_counts, self.quality
         rng = self.rng("scores")
         users = range(self.size.users)
         now = self.clock.now
@@ -830,6 +926,198 @@ class BenchData:
         created = self.clock.text(self.clock.now)
         for index in range(self.size.tokens):
             yield f"{rng.getrandbits(160):040x}\t{self.user_id(index)}\t{created}{suffix}\n"
+
+    # The community ---------------------------------------------------------------------------
+
+    FOLLOW_COLUMNS = ("id", "follower_id", "followed_user_id", "tag_id", "created_at")
+
+    def _follow_plan(self) -> Iterator[tuple[int, int, int | None, int | None, int]]:
+        """(id, follower, followed member or None, tag or None, when) of every follow, by
+        member index and tag index; the same every time it is asked for."""
+        rng = self.rng("follows")
+        members = range(len(FOLLOWED_MEMBER_WEIGHTS))
+        tags = range(len(FOLLOWED_TAG_WEIGHTS))
+        now, joined = self.clock.now, self.joined
+        follow_id = 0
+        for follower in range(self.size.users):
+            if follower < self.size.tokens:
+                wanted_members, wanted_tags = BENCH_FOLLOWED_MEMBERS, BENCH_FOLLOWED_TAGS
+            else:
+                wanted_members = rng.choices(members, weights=FOLLOWED_MEMBER_WEIGHTS)[0]
+                wanted_tags = rng.choices(tags, weights=FOLLOWED_TAG_WEIGHTS)[0]
+            wanted_members = min(wanted_members, self.size.users - 1)
+            # Prolific members are followed more, as they are seen more.
+            followed = [
+                member
+                for member in self.owner_draw.distinct(rng, wanted_members + 1)
+                if member != follower
+            ][:wanted_members]
+            for member in followed:
+                start = max(joined[follower], joined[member])
+                follow_id += 1
+                yield follow_id, follower, member, None, start + int((now - start) * rng.random())
+            for tag in self.tag_draw.distinct(rng, min(wanted_tags, self.size.tags)):
+                start = joined[follower]
+                follow_id += 1
+                yield follow_id, follower, None, tag, start + int((now - start) * rng.random())
+
+    def follows(self, suffix: str = "") -> Iterator[str]:
+        """Whom and what members follow: a few members each (the prolific ones most), a tag or
+        two; the benchmark's members BENCH_FOLLOWED_MEMBERS members and BENCH_FOLLOWED_TAGS tags."""
+        text = self.clock.text
+        for follow_id, follower, member, tag, moment in self._follow_plan():
+            followed = r"\N" if member is None else str(self.user_id(member))
+            tag_id = r"\N" if tag is None else str(tag + 1)
+            yield (
+                f"{follow_id}\t{self.user_id(follower)}\t{followed}\t{tag_id}\t"
+                f"{text(moment)}{suffix}\n"
+            )
+
+    FAVOURITE_COLUMNS = ("id", "user_id", "creation_id", "created_at")
+
+    def favourites(self, suffix: str = "") -> Iterator[str]:
+        """Each creation's saves (as many as its favourite_count), by different members other
+        than its owner, after it appeared and the member joined; the benchmark's members'
+        saves among them."""
+        self.plan()
+        rng = self.rng("favourites")
+        users = range(self.size.users)
+        now, joined, text = self.clock.now, self.joined, self.clock.text
+        favourite_id = 0
+        for index, wanted in enumerate(self.favourite_counts):
+            if not wanted:
+                continue
+            bench = self.bench_saves.get(index, [])
+            others = wanted - len(bench)
+            owner = self.owner[index]
+            excluded = {owner, *bench}
+            drawn = rng.sample(users, min(others + len(excluded), len(users)))
+            savers = bench + [user for user in drawn if user not in excluded][:others]
+            created = self.created[index]
+            for user in savers:
+                start = max(created, joined[user]) + FIRST_SCORE_DELAY
+                moment = start + min(after(rng.random(), now - start), now - start - 1)
+                favourite_id += 1
+                yield (
+                    f"{favourite_id}\t{self.user_id(user)}\t{index + 1}\t{text(moment)}{suffix}\n"
+                )
+
+    COMMENT_COLUMNS = ("id", "creation_id", "parent_id", "user_id", "body", "created_at")
+
+    def _comment_plan(self) -> Iterator[tuple]:
+        """(id, creation index, parent id or None, author, parent's author or None, when,
+        body) of every comment, thread by thread; the same every time it is asked for.
+
+        A thread's comments come in time order (ids too); after the first, some are replies
+        to an earlier top-level comment, some by the creation's owner.
+        """
+        self.plan()
+        rng = self.rng("comments")
+        users = self.size.users
+        now, joined = self.clock.now, self.joined
+        comment_id = 0
+        for index, wanted in enumerate(self.comment_counts):
+            if not wanted:
+                continue
+            owner, created = self.owner[index], self.created[index]
+            drafts = []
+            for _ in range(wanted):
+                author = owner if rng.random() < OWNER_COMMENT_SHARE else rng.randrange(users)
+                start = max(created, joined[author]) + FIRST_SCORE_DELAY
+                span = max(1, now - start)
+                drafts.append((start + min(after(rng.random(), span), span - 1), author))
+            drafts.sort()
+            top_level: list[tuple[int, int]] = []  # (id, author)
+            for moment, author in drafts:
+                comment_id += 1
+                if top_level and rng.random() < REPLY_SHARE:
+                    parent_id, parent_author = rng.choice(top_level)
+                    body = rng.choice(REPLY_BODIES)
+                    if parent_author != author and rng.random() < MENTION_SHARE:
+                        body = f"@{self.username(parent_author)} {body}"
+                    yield comment_id, index, parent_id, author, parent_author, moment, body
+                else:
+                    body = rng.choice(COMMENT_OPENINGS)
+                    if rng.random() < 0.5:
+                        body += " " + rng.choice(COMMENT_REMARKS)
+                    top_level.append((comment_id, author))
+                    yield comment_id, index, None, author, None, moment, body
+
+    def comments(self, suffix: str = "") -> Iterator[str]:
+        """Each creation's thread: as many live comments as its comment_count."""
+        text = self.clock.text
+        for comment_id, index, parent_id, author, _, moment, body in self._comment_plan():
+            parent = r"\N" if parent_id is None else str(parent_id)
+            yield (
+                f"{comment_id}\t{index + 1}\t{parent}\t{self.user_id(author)}\t"
+                f"{copy_text(body)}\t{text(moment)}{suffix}\n"
+            )
+
+    NOTIFICATION_COLUMNS = (
+        "id",
+        "recipient_id",
+        "kind",
+        "actor_id",
+        "creation_id",
+        "comment_id",
+        "count",
+        "reason",
+        "source",
+        "created_at",
+        "updated_at",
+        "read_at",
+        "emailed_at",
+    )
+
+    def notifications(self, suffix: str = "") -> Iterator[str]:
+        """What community.notifications makes of the comments and follows: the owner hears of
+        a comment by someone else, the parent's author of a reply (once each; nobody about a
+        hidden creation but its owner), a member of a new follower. Read after a while, or
+        not yet; comments and replies mailed in the next digest unless read first. (No score
+        notifications: the bench's scores are not events.)"""
+        rng = self.rng("notifications")
+        now, text = self.clock.now, self.clock.text
+        hidden = self.hidden
+        notification_id = 0
+
+        def row(recipient, kind, actor, creation, comment, source, moment, mailed=True) -> str:
+            nonlocal notification_id
+            notification_id += 1
+            read = moment + int(rng.expovariate(1.0) * READ_DAYS * DAY)
+            read_text = text(read) if read < now else r"\N"
+            mail = (moment // DIGEST_SECONDS + 1) * DIGEST_SECONDS
+            mail_text = text(mail) if mailed and mail < min(read, now) else r"\N"
+            stamp = text(moment)
+            return (
+                f"{notification_id}\t{self.user_id(recipient)}\t{kind}\t{self.user_id(actor)}\t"
+                f"{creation}\t{comment}\t1\t\t{source}\t{stamp}\t{stamp}\t{read_text}\t"
+                f"{mail_text}{suffix}\n"
+            )
+
+        for comment_id, index, parent_id, author, parent_author, moment, _ in self._comment_plan():
+            owner = self.owner[index]
+            told = {author}
+            source = f"comment:{comment_id}"
+            if parent_id is not None and parent_author not in told and index not in hidden:
+                told.add(parent_author)
+                yield row(parent_author, "reply", author, index + 1, comment_id, source, moment)
+            if owner not in told:
+                yield row(owner, "comment", author, index + 1, comment_id, source, moment)
+        for follow_id, follower, member, _, moment in self._follow_plan():
+            if member is not None:
+                source = f"follow:{follow_id}"
+                yield row(member, "follower", follower, r"\N", r"\N", source, moment, mailed=False)
+
+
+def after(draw: float, span: int) -> int:
+    """Seconds after a start for something that mostly happens soon (an exponential delay,
+    mean SOON_DAYS, cut off at `span` without piling up there), otherwise at any time within
+    `span`; `draw` is uniform in [0, 1)."""
+    if draw < SOON_SHARE:
+        soon = SOON_DAYS * DAY
+        fraction = draw / SOON_SHARE
+        return int(-soon * math.log(1 - fraction * (1 - math.exp(-span / soon))))
+    return int((draw - SOON_SHARE) / (1 - SOON_SHARE) * span)
 
 
 def pair_odds(creativity_mean: float, uniqueness_mean: float) -> list[float]:

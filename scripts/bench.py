@@ -1,5 +1,5 @@
-"""Benchmark: how fast NPU answers its reads and score writes on a large site, and how many
-SQL statements each request runs.
+"""Benchmark: how fast NPU answers its reads, score writes and comment posts on a large site,
+and how many SQL statements each request runs.
 
 It fills a PostgreSQL database of its own (`npu_bench` by default: created when missing,
 migrated, filled by `manage.py generate_bench_data`, or kept with `--reuse` when it already
@@ -9,8 +9,15 @@ requests at a fixed concurrency and prints one table: median and p95 latency, re
 second, SQL statements per request (from the X-NPU-Queries header that
 NPU_QUERY_COUNT_HEADER=1 turns on) and each median as a multiple of the floor (/healthz). It
 also times the same tag searches on the original naive design (one table with a
-comma-joined tag column, searched with ILIKE), checks that score writes left every creation's
-aggregates exact and, with `--explain`, shows PostgreSQL's plan of every read query.
+comma-joined tag column, searched with ILIKE), checks that the writes left every creation's
+aggregates and community counts exact and, with `--explain`, shows PostgreSQL's plan of every
+read query.
+
+Pages are read anonymously, but for the following feed: a member's lists (the feed, saved
+creations, notifications) are read through the API with the API token of the first bench
+member, who follows 20 members and 5 tags in the generated data (demo/bench_data.py), and
+their /following/ page with a session made for them (page cache off: a member's pages are
+never cached).
 
     make bench                                          # 100,000 creations, 1,000,000 scores
     make bench BENCH_ARGS="--creations 1000000 --scores 10000000 --explain --markdown out.md"
@@ -21,8 +28,8 @@ request goes on a connection of its own, as to gunicorn's sync workers. Gunicorn
 `-c gunicorn.conf.py` as in production, except that workers are not recycled during the run
 (GUNICORN_MAX_REQUESTS=0) and rate limits are off (RATELIMIT_ENABLE=0). Pictures, static files
 and gunicorn's logs stay in the system's temporary folder under `npu-bench-<database>/`, so
-`--reuse` finds the pictures again; a reused database keeps the scores that earlier runs'
-writes added, and the run says how many.
+`--reuse` finds the pictures again; a reused database keeps the scores and comments that
+earlier runs' writes added, and the run says how many.
 
 Exit status: 0 when every check held, 1 when one failed (an answer other than 2xx, an
 aggregate that differs from its recomputation, or with --smoke a case over its pinned query
@@ -85,8 +92,15 @@ TWO_TAGS_SHARE = 0.015
 BIG_TABLE_ROWS = 10_000
 ROWS_READ_WARNING = 5_000
 # Statements worth explaining: those that read the site's content, not sessions or members.
-CONTENT_TABLES = re.compile(r'"(creations_\w+|scoring_\w+|taggit_\w+|parts_\w+)"')
+CONTENT_TABLES = re.compile(r'"(creations_\w+|scoring_\w+|taggit_\w+|parts_\w+|community_\w+)"')
 TIMEOUT = 60.0  # seconds per HTTP request
+# What the comment posts say (each with a number, so no two are alike).
+COMMENT_BODIES = [
+    "Lovely use of the part, how is it attached?",
+    "The colours work so well here.",
+    "Saving this one for my next build.",
+    "That angle is clever; it took me a while to see it.",
+]
 
 
 class SetupError(Exception):
@@ -210,6 +224,9 @@ def data_parameters(args) -> dict:
         "users": args.users,
         "seed": args.seed,
         "tokens": min(TOKENS, args.users),
+        # Data made before the generator wrote follows, saves, comments and notifications
+        # is made again.
+        "community": True,
     }
 
 
@@ -238,11 +255,13 @@ class Result:
 
 
 def expected_status(method: str, status: int | None) -> bool:
-    """Reads answer 2xx; a score write 200 (replaced) or 201 (created)."""
+    """Reads answer 2xx; a score write 200 (replaced) or 201 (created); a comment post 201."""
     if status is None:
         return False
     if method == "PUT":
         return status in (200, 201)
+    if method == "POST":
+        return status == 201
     return 200 <= status < 300
 
 
@@ -406,6 +425,8 @@ class Case:
     server: str = "cached"  # which gunicorn: "cached" (page cache on) or "uncached"
     kind: str = "api"  # floor, api, page or write
     seed_tags: list[str] | None = None  # tag names, for the naive design's comparison
+    # Sent with every request (a member's token); never shown in the report.
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def is_read(self) -> bool:
@@ -426,6 +447,11 @@ class Targets:
     prolific: tuple[str, int]  # username, published creations
     deep_page: int
     writers: list[tuple[int, str]] = field(default_factory=list)  # (user id, token)
+    # The member whose lists are read: username, token, and what they follow, saved and hear.
+    member: tuple[str, str] | None = None
+    member_lists: dict[str, int] = field(default_factory=dict)
+    member_session: str | None = field(default=None, repr=False)  # their session key
+    thread: tuple[int, int] | None = None  # the published creation with most comments: id, count
 
     def as_json(self) -> dict:
         return {
@@ -439,6 +465,9 @@ class Targets:
             "prolific_member": self.prolific,
             "deep_page": self.deep_page,
             "score_writers": len(self.writers),
+            "member": self.member[0] if self.member else None,
+            "member_lists": self.member_lists,
+            "thread": self.thread,
         }
 
 
@@ -447,8 +476,9 @@ def query_string(*pairs: tuple[str, object]) -> str:
 
 
 def build_cases(targets: Targets, *, calibrated: bool) -> list[Case]:
-    """Every case, in the order they run: the floor, the API, the pages with the page cache
-    on, the same pages with it off, then the score writes (last: they change scores)."""
+    """Every case, in the order they run: the floor, the API (a member's lists last), the
+    pages with the page cache on, the same pages with it off, then the writes (last: they
+    change scores and threads)."""
     popular, rare, second = targets.popular_tag, targets.rare_tag, targets.second_tag
     creation, ordinary = targets.popular_creation[0], targets.ordinary_creation[0]
     member = targets.prolific[0]
@@ -498,6 +528,15 @@ def build_cases(targets: Targets, *, calibrated: bool) -> list[Case]:
         Case("api-creation-scores", "GET", f"{api}{creation}/scores/"),
         Case("api-user", "GET", f"/api/v1/users/{urllib.parse.quote(member)}/"),
     ]
+    if targets.thread is not None:
+        cases.append(Case("api-comments", "GET", f"{api}{targets.thread[0]}/comments/"))
+    if targets.member is not None:
+        token = {"Authorization": f"Token {targets.member[1]}"}
+        cases += [
+            Case("api-feed", "GET", "/api/v1/feed/", headers=token),
+            Case("api-favourites", "GET", "/api/v1/users/me/favourites/", headers=token),
+            Case("api-notifications", "GET", "/api/v1/notifications/", headers=token),
+        ]
     pages = [
         ("page-home", "/"),
         ("page-top", "/?sort=top"),
@@ -518,7 +557,13 @@ def build_cases(targets: Targets, *, calibrated: bool) -> list[Case]:
     for server in ("cached", "uncached"):
         suffix = "/cache" if server == "cached" else "/nocache"
         cases += [Case(name + suffix, "GET", path, server, "page") for name, path in pages]
+    if targets.member is not None and targets.member_session is not None:
+        session = {"Cookie": f"sessionid={targets.member_session}"}
+        cases.append(
+            Case("page-following", "GET", "/following/", "uncached", "page", headers=session)
+        )
     cases.append(Case("write-score", "PUT", "/api/v1/creations/<id>/my-score/", kind="write"))
+    cases.append(Case("api-comment-post", "POST", "/api/v1/creations/<id>/comments/", kind="write"))
     return cases
 
 
@@ -552,8 +597,10 @@ def stored_parameters(connection: psycopg.Connection) -> dict | None:
 
 def store_parameters(connection: psycopg.Connection, parameters: dict | None) -> None:
     """Record what the data was made from (None: being made), and that no run has written
-    scores on top of it yet."""
-    connection.execute("DELETE FROM bench_meta WHERE name IN ('parameters', 'score_writes')")
+    scores or comments on top of it yet."""
+    connection.execute(
+        "DELETE FROM bench_meta WHERE name IN ('parameters', 'score_writes', 'comment_writes')"
+    )
     if parameters is not None:
         connection.execute(
             "INSERT INTO bench_meta (name, value, updated_at) VALUES ('parameters', %s, now())",
@@ -561,24 +608,31 @@ def store_parameters(connection: psycopg.Connection, parameters: dict | None) ->
         )
 
 
-def earlier_score_writes(connection: psycopg.Connection) -> tuple[int, str]:
-    """How many score writes earlier runs added to the generated data, and when it was made."""
+def earlier_writes(connection: psycopg.Connection) -> tuple[int, int, str]:
+    """How many score writes and comment posts earlier runs added to the generated data, and
+    when it was made."""
     rows = dict(
         connection.execute(
-            "SELECT name, CASE WHEN name = 'score_writes' THEN value::text"
-            " ELSE to_char(updated_at, 'YYYY-MM-DD HH24:MI TZ') END FROM bench_meta"
+            "SELECT name, CASE WHEN name = 'parameters'"
+            " THEN to_char(updated_at, 'YYYY-MM-DD HH24:MI TZ') ELSE value::text END"
+            " FROM bench_meta"
         ).fetchall()
     )
-    return int(rows.get("score_writes") or 0), rows.get("parameters", "")
+    return (
+        int(rows.get("score_writes") or 0),
+        int(rows.get("comment_writes") or 0),
+        rows.get("parameters", ""),
+    )
 
 
-def count_score_writes(connection: psycopg.Connection, count: int) -> None:
+def count_writes(connection: psycopg.Connection, name: str, count: int) -> None:
+    """Add `count` to the writes of kind `name` (score_writes, comment_writes) runs made."""
     connection.execute(
         "INSERT INTO bench_meta (name, value, updated_at)"
-        " VALUES ('score_writes', to_jsonb(%s::int), now())"
+        " VALUES (%s, to_jsonb(%s::int), now())"
         " ON CONFLICT (name) DO UPDATE"
         " SET value = to_jsonb(bench_meta.value::int + %s::int), updated_at = now()",
-        [count, count],
+        [name, count, count],
     )
 
 
@@ -653,6 +707,12 @@ def choose_targets(connection: psycopg.Connection, seed: int) -> Targets:
     ).fetchall()
     if not writers:
         raise SetupError("no API tokens for bench members (generate_bench_data --tokens)")
+    thread = connection.execute(
+        "SELECT id, comment_count FROM creations_creation"
+        " WHERE status = 'published' AND comment_count > 0"
+        " ORDER BY comment_count DESC, id LIMIT 1"
+    ).fetchone()
+    member, member_lists = member_of(connection, writers[0])
     return Targets(
         published=published,
         popular_tag=(popular[1], popular[2], popular[3]),
@@ -664,7 +724,40 @@ def choose_targets(connection: psycopg.Connection, seed: int) -> Targets:
         prolific=(prolific[0], prolific[1]),
         deep_page=max(1, min(DEEP_PAGE, math.ceil(published / API_PAGE_SIZE))),
         writers=[(row[0], row[1]) for row in writers],
+        member=member,
+        member_lists=member_lists,
+        thread=tuple(thread) if thread else None,
     )
+
+
+def member_of(
+    connection: psycopg.Connection, writer: tuple[int, str]
+) -> tuple[tuple[str, str] | None, dict[str, int]]:
+    """The member whose lists are read (the first with a token: (username, token)) and how
+    long those lists are; None when they follow nothing (data without community rows)."""
+    user_id, token = writer
+    lists = dict(
+        zip(
+            ("followed_members", "followed_tags", "saved", "notifications", "unread"),
+            connection.execute(
+                "SELECT (SELECT count(followed_user_id) FROM community_follow"
+                "  WHERE follower_id = %(id)s),"
+                " (SELECT count(tag_id) FROM community_follow WHERE follower_id = %(id)s),"
+                " (SELECT count(*) FROM community_favourite WHERE user_id = %(id)s),"
+                " (SELECT count(*) FROM community_notification WHERE recipient_id = %(id)s),"
+                " (SELECT count(*) FROM community_notification"
+                "  WHERE recipient_id = %(id)s AND read_at IS NULL)",
+                {"id": user_id},
+            ).fetchone(),
+            strict=True,
+        )
+    )
+    if not lists["followed_members"] and not lists["followed_tags"]:
+        return None, lists
+    username = connection.execute(
+        "SELECT username FROM accounts_user WHERE id = %s", [user_id]
+    ).fetchone()[0]
+    return (username, token), lists
 
 
 def score_writes(
@@ -702,8 +795,39 @@ def score_writes(
     return writes
 
 
+def comment_writes(
+    connection: psycopg.Connection, targets: Targets, count: int, seed: int
+) -> list[dict]:
+    """`count` comment POSTs: each by a bench member (in turn), on a random published
+    creation, saying one of COMMENT_BODIES with a number."""
+    connection.execute("SELECT setseed(%s)", [((seed + 500) % 1000) / 1000])
+    creations = [
+        row[0]
+        for row in connection.execute(
+            "SELECT id FROM creations_creation WHERE status = 'published'"
+            " ORDER BY random() LIMIT %s",
+            [count],
+        ).fetchall()
+    ]
+    if not creations:
+        raise SetupError("no published creation to comment on")
+    writes = []
+    for number in range(count):
+        _, token = targets.writers[number % len(targets.writers)]
+        body = f"{COMMENT_BODIES[number % len(COMMENT_BODIES)]} ({number + 1})"
+        writes.append(
+            {
+                "path": f"/api/v1/creations/{creations[number % len(creations)]}/comments/",
+                "body": json.dumps({"body": body}).encode(),
+                "headers": {"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            }
+        )
+    return writes
+
+
 def check_aggregates(connection: psycopg.Connection) -> dict:
-    """Every creation's stored aggregates against a recomputation from scoring_score."""
+    """Every creation's stored aggregates against a recomputation from scoring_score, and its
+    comment_count and favourite_count against its live comments and its saves."""
 
     def differs(stored: str, expected: str) -> str:
         return f"(({stored} IS NULL) <> ({expected} IS NULL) OR abs({stored} - {expected}) > 1e-9)"
@@ -711,13 +835,20 @@ def check_aggregates(connection: psycopg.Connection) -> dict:
     rows = connection.execute(
         "WITH counted AS ("
         " SELECT creation_id, count(*) AS n, avg(creativity)::float8 AS c,"
-        " avg(uniqueness)::float8 AS u FROM scoring_score GROUP BY creation_id)"
+        " avg(uniqueness)::float8 AS u FROM scoring_score GROUP BY creation_id),"
+        " talked AS (SELECT creation_id, count(*) AS n FROM community_comment"
+        "  WHERE deleted_at IS NULL GROUP BY creation_id),"
+        " saved AS (SELECT creation_id, count(*) AS n FROM community_favourite"
+        "  GROUP BY creation_id)"
         " SELECT cr.id, cr.score_count, cr.creativity_avg, cr.uniqueness_avg, cr.rating,"
-        " coalesce(s.n, 0), s.c, s.u, (s.c + s.u) / 2"
+        " cr.comment_count, cr.favourite_count,"
+        " coalesce(s.n, 0), s.c, s.u, (s.c + s.u) / 2, coalesce(t.n, 0), coalesce(f.n, 0)"
         " FROM creations_creation cr LEFT JOIN counted s ON s.creation_id = cr.id"
+        " LEFT JOIN talked t ON t.creation_id = cr.id LEFT JOIN saved f ON f.creation_id = cr.id"
         " WHERE cr.score_count <> coalesce(s.n, 0)"
         f" OR {differs('cr.creativity_avg', 's.c')} OR {differs('cr.uniqueness_avg', 's.u')}"
         f" OR {differs('cr.rating', '(s.c + s.u) / 2')}"
+        " OR cr.comment_count <> coalesce(t.n, 0) OR cr.favourite_count <> coalesce(f.n, 0)"
         " ORDER BY cr.id"
     ).fetchall()
     checked = connection.execute("SELECT count(*) FROM creations_creation").fetchone()[0]
@@ -725,7 +856,7 @@ def check_aggregates(connection: psycopg.Connection) -> dict:
         "creations_checked": checked,
         "mismatches": len(rows),
         "examples": [
-            f"creation {row[0]}: stored {tuple(row[1:5])}, recomputed {tuple(row[5:9])}"
+            f"creation {row[0]}: stored {tuple(row[1:7])}, recomputed {tuple(row[7:13])}"
             for row in rows[:10]
         ],
     }
@@ -882,6 +1013,31 @@ def production_env(args, folder: Path, port: int, *, page_cache: bool) -> dict:
     if not page_cache:
         env["NPU_PAGE_CACHE_SECONDS"] = "0"
     return env
+
+
+# Stores what a log-in stores for a member, and prints the session key (manage.py shell -c).
+MEMBER_SESSION_CODE = """
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+user = get_user_model().objects.get(username={username!r})
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
+
+
+def member_session(env: dict, username: str) -> str:
+    """A session key logging `username` in, made with the settings (and secret key) of `env`:
+    what a log-in would store, without the log-in's form."""
+    output = manage(env, "shell", "-c", MEMBER_SESSION_CODE.format(username=username))
+    key = (output.strip().splitlines() or [""])[-1]
+    if not re.fullmatch(r"[a-z0-9]{32,40}", key):
+        raise SetupError("manage.py shell did not print a session key")
+    return key
 
 
 def manage(env: dict, *command: str, extra_env: dict | None = None, stream=False) -> str:
@@ -1066,14 +1222,15 @@ def prepare_database(args, env: dict, folder: Path) -> dict:
     with psycopg.connect(args.database_url, autocommit=True) as connection:
         ensure_seed_table(connection)
         connection.execute("ANALYZE")
-        earlier_writes, generated_at = earlier_score_writes(connection)
+        earlier_scores, earlier_comments, generated_at = earlier_writes(connection)
     return {
         "database_created": created,
         "data_reused": reused,
         "parameters": wanted,
         "generated_at": generated_at,
-        # --reuse keeps what earlier runs' score writes added to the generated data.
-        "earlier_score_writes": earlier_writes,
+        # --reuse keeps what earlier runs' writes added to the generated data.
+        "earlier_score_writes": earlier_scores,
+        "earlier_comment_writes": earlier_comments,
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -1085,9 +1242,10 @@ def capture_queries(env: dict, folder: Path, cases: list[Case]) -> dict:
         name = capture_name(case)
         if case.is_read and name not in seen:
             seen.add(name)
-            wanted.append({"name": name, "path": case.path})
+            wanted.append({"name": name, "path": case.path, "headers": case.headers})
     request_file = folder / "explain-requests.json"
-    request_file.write_text(json.dumps(wanted))
+    request_file.write_text(json.dumps(wanted))  # a member's token: the folder is the bench's
+    request_file.chmod(0o600)
     completed = subprocess.run(
         [sys.executable, str(EXPLAIN_SCRIPT), str(request_file)],
         cwd=ROOT,
@@ -1101,11 +1259,13 @@ def capture_queries(env: dict, folder: Path, cases: list[Case]) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def run_case(case: Case, args, driver: Driver, port: int, writes: list[dict]) -> dict:
+def run_case(case: Case, args, driver: Driver, port: int, writes: dict[str, list[dict]]) -> dict:
+    """Warm up, then measure one case; a write case sends its own list of `writes`."""
     if case.kind == "write":
-        plan = [{"method": "PUT", **write} for write in writes]
+        plan = [{"method": case.method, **write} for write in writes[case.name]]
     else:
-        plan = [{"method": case.method, "path": case.path}] * (args.warmup + args.requests)
+        request = {"method": case.method, "path": case.path, "headers": case.headers}
+        plan = [request] * (args.warmup + args.requests)
     warmup, measured = plan[: args.warmup], plan[args.warmup :]
     warm_results, _ = driver.run(port, warmup) if warmup else ([], 0.0)
     results, wall = driver.run(port, measured)
@@ -1152,8 +1312,8 @@ def markdown(summary: dict) -> str:
     aggregates = summary["aggregates"]
     out += [
         "",
-        f"Aggregates after the score writes: {aggregates['creations_checked']:,} creations"
-        f" recomputed from their scores, {aggregates['mismatches']} differ.",
+        f"Aggregates after the writes: {aggregates['creations_checked']:,} creations"
+        f" recomputed from their scores, comments and saves, {aggregates['mismatches']} differ.",
         "",
     ]
     if summary["seed_comparison"]:
@@ -1246,7 +1406,7 @@ def print_summary(summary: dict) -> None:
     if aggregates:
         out.append(
             f"aggregates: {aggregates['creations_checked']} creations recomputed from"
-            f" scoring_score, {aggregates['mismatches']} differ"
+            f" their scores, comments and saves, {aggregates['mismatches']} differ"
         )
         out += [f"  {example}" for example in aggregates["examples"]]
     pinned = summary["pinned_queries"]
@@ -1272,7 +1432,7 @@ def checks(summary: dict, *, smoke: bool) -> list[dict]:
     errors = sum(c["figures"]["errors"] + c["figures"]["warmup_errors"] for c in cases)
     pinned = summary["pinned_queries"]
     result = [
-        ("every answer 2xx (score writes 200 or 201)", errors == 0),
+        ("every answer 2xx (score writes 200 or 201, comment posts 201)", errors == 0),
         (
             "every creation's aggregates equal a recomputation",
             summary["aggregates"]["mismatches"] == 0,
@@ -1311,9 +1471,16 @@ def run(args) -> int:
             setup = prepare_database(args, envs["uncached"], folder)
             with psycopg.connect(args.database_url, autocommit=True) as connection:
                 targets = choose_targets(connection, args.seed)
-                writes = score_writes(connection, targets, args.warmup + args.requests, args.seed)
+                count = args.warmup + args.requests
+                writes = {
+                    "write-score": score_writes(connection, targets, count, args.seed),
+                    "api-comment-post": comment_writes(connection, targets, count, args.seed),
+                }
             if args.redis_url:
                 redis_flush(args.redis_url)  # nothing cached by the set-up meets the run
+            if targets.member is not None:
+                # With the secret key of the server that serves member pages (page cache off).
+                targets.member_session = member_session(envs["uncached"], targets.member[0])
             for name in ("cached", "uncached"):
                 servers[name] = start_gunicorn(
                     name, envs[name], folder / f"gunicorn-{name}.log", ports[name]
@@ -1323,7 +1490,8 @@ def run(args) -> int:
         if setup["data_reused"]:
             print(
                 f"  data generated {setup['generated_at']} reused, with"
-                f" {setup['earlier_score_writes']} score writes of earlier runs on top",
+                f" {setup['earlier_score_writes']} score writes and"
+                f" {setup['earlier_comment_writes']} comment posts of earlier runs on top",
                 flush=True,
             )
         print(
@@ -1339,6 +1507,13 @@ def run(args) -> int:
             skipped.append("api-calibrated (the API answers 400 to ordering=calibrated)")
         if targets.part is None:
             skipped.append("api-tag-part, api-part, page-part (no creation features a part)")
+        if targets.thread is None:
+            skipped.append("api-comments (no published creation has comments)")
+        if targets.member is None:
+            skipped.append(
+                "api-feed, api-favourites, api-notifications, page-following"
+                " (no bench member follows anything)"
+            )
         cases = build_cases(targets, calibrated=calibrated)
         results = []
         for case in cases:
@@ -1355,7 +1530,8 @@ def run(args) -> int:
 
         print("  capturing each read case's SQL in-process (benchmarks/explain.py)", flush=True)
         with psycopg.connect(args.database_url, autocommit=True) as connection:
-            count_score_writes(connection, len(writes))
+            count_writes(connection, "score_writes", len(writes["write-score"]))
+            count_writes(connection, "comment_writes", len(writes["api-comment-post"]))
             aggregates = check_aggregates(connection)
             wanted = cases if args.explain else [c for c in cases if c.seed_tags]
             try:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dj_database_url
@@ -19,6 +21,8 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from psycopg import sql
 
+from creations.tagging import tag_normalize
+from demo.bench_data import BenchData, BenchSize, Picture
 from npu_site.middleware import QueryCountHeaderMiddleware
 from tests.factories import CreationFactory
 
@@ -114,9 +118,11 @@ def test_case_figures_count_statuses_queries_and_errors(bench):
     assert bench.queries_text(figures) == "2-5*"
 
 
-def test_score_writes_may_answer_200_or_201_and_reads_any_2xx(bench):
+def test_score_writes_may_answer_200_or_201_comment_posts_201_and_reads_any_2xx(bench):
     assert bench.expected_status("PUT", 201) and bench.expected_status("PUT", 200)
     assert not bench.expected_status("PUT", 204)
+    assert bench.expected_status("POST", 201)
+    assert not bench.expected_status("POST", 200) and not bench.expected_status("POST", 429)
     assert bench.expected_status("GET", 200) and not bench.expected_status("GET", 302)
     assert not bench.expected_status("GET", None)
 
@@ -196,9 +202,21 @@ def test_pinned_query_counts_cover_every_case_of_the_smoke_run(bench):
         ordinary_creation=(2, 10),
         prolific=("bench00001", 40),
         deep_page=84,
+        member=("bench00001", "f" * 40),
+        member_session="s" * 32,
+        thread=(1, 5),
     )
     names = {case.name for case in bench.build_cases(targets, calibrated=False)}
+    community = {
+        "api-comments",
+        "api-feed",
+        "api-favourites",
+        "api-notifications",
+        "page-following",
+    }
+    assert community | {"api-comment-post"} <= names
     assert names - {"api-calibrated"} <= set(pinned)
+    assert set(pinned) <= names | {"api-calibrated"}
     assert all(isinstance(count, int) and count >= 0 for count in pinned.values())
 
 
@@ -217,12 +235,58 @@ def test_cases_have_unique_names_and_skip_what_the_data_lacks(bench):
     cases = bench.build_cases(targets, calibrated=True)
     names = [case.name for case in cases]
     assert len(names) == len(set(names))
-    assert names[0] == "floor" and names[-1] == "write-score"
+    assert names[0] == "floor" and names[-2:] == ["write-score", "api-comment-post"]
     assert "api-calibrated" in names
     assert not {"api-tag-part", "api-part", "page-part/cache", "page-part/nocache"} & set(names)
+    # Data without community rows: no thread to read, no member whose lists to read.
+    assert not {"api-comments", "api-feed", "api-favourites", "page-following"} & set(names)
     deep = next(case for case in cases if case.name == "api-deep-page")
     assert deep.path.endswith("?page=13")
     assert {case.server for case in cases if case.kind == "page"} == {"cached", "uncached"}
+
+
+def test_a_members_lists_are_read_with_their_token_or_session_kept_out_of_the_report(bench):
+    token = "0123456789abcdef" * 2 + "01234567"
+    session = "k" * 32
+    targets = bench.Targets(
+        published=300,
+        popular_tag=("castle", "castle", 90),
+        rare_tag=("ingot", "ingot", 1),
+        second_tag=("space", "space", 4),
+        part=None,
+        popular_creation=(7, 50),
+        ordinary_creation=(2, 10),
+        prolific=("bench00001", 40),
+        deep_page=13,
+        writers=[(1, token)],
+        member=("bench00001", token),
+        member_lists={"followed_members": 20, "followed_tags": 5},
+        member_session=session,
+        thread=(7, 12),
+    )
+    cases = {case.name: case for case in bench.build_cases(targets, calibrated=False)}
+
+    for name, path in [
+        ("api-feed", "/api/v1/feed/"),
+        ("api-favourites", "/api/v1/users/me/favourites/"),
+        ("api-notifications", "/api/v1/notifications/"),
+    ]:
+        assert (cases[name].method, cases[name].path, cases[name].kind) == ("GET", path, "api")
+        assert cases[name].headers == {"Authorization": f"Token {token}"}
+    # A thread is public: read anonymously.
+    assert cases["api-comments"].path == "/api/v1/creations/7/comments/"
+    assert cases["api-comments"].headers == {}
+    assert (cases["api-comment-post"].method, cases["api-comment-post"].kind) == ("POST", "write")
+    # The page: with their session, on the server without the page cache.
+    following = cases["page-following"]
+    assert (following.path, following.kind, following.server) == ("/following/", "page", "uncached")
+    assert following.headers == {"Cookie": f"sessionid={session}"}
+    assert token not in json.dumps(targets.as_json()) and session not in json.dumps(
+        targets.as_json()
+    )
+    assert token not in repr(cases["api-feed"]) and session not in repr(following)
+    assert session not in repr(targets)
+    assert targets.as_json()["member"] == "bench00001"
 
 
 def test_smoke_defaults_give_way_to_explicit_options(bench):
@@ -251,6 +315,99 @@ Execution Time: 12.5 ms"""  # noqa: E501
         "reads 7,200 rows: Index Scan using score_idx on scoring_score",
     ]
     assert bench.execution_ms(plan) == 12.5
+
+
+# The bench data's community rows -----------------------------------------------------------------
+
+
+def community_rows(size) -> dict[str, list[list[str]]]:
+    """Every row of the tables the community reads, split into fields, without a database."""
+    data = BenchData(size, first_user_id=1, password_hash="x")
+    list(data.users())
+    list(data.tags(tag_normalize))
+    picture = Picture("creations/a.jpg", "creations/a.thumb.webp", 640, 480)
+    rows = {"creations": list(data.creations([picture])), "scores": list(data.scores())}
+    for table in ("follows", "favourites", "comments", "notifications"):
+        rows[table] = list(getattr(data, table)())
+    return {
+        table: [line.rstrip("\n").split("\t") for line in lines] for table, lines in rows.items()
+    }
+
+
+def test_bench_data_has_threads_saves_follows_and_notifications_that_add_up():
+    size = BenchSize(
+        creations=400,
+        scores=4000,
+        tags=30,
+        users=80,
+        parts=2,
+        pictures=1,
+        tokens=5,
+        seed=3,
+        now=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    rows = community_rows(size)
+    assert rows == community_rows(size)  # the same seed, the same rows
+    columns = BenchData.CREATION_COLUMNS
+    creations = {row[0]: dict(zip(columns, row, strict=True)) for row in rows["creations"]}
+
+    # Each creation's counts are those of its comments (all live) and its saves.
+    comments = Counter(row[1] for row in rows["comments"])
+    saves = Counter(row[2] for row in rows["favourites"])
+    for creation_id, creation in creations.items():
+        assert int(creation["comment_count"]) == comments[creation_id]
+        assert int(creation["favourite_count"]) == saves[creation_id]
+    assert sum(comments.values()) > 100 and max(comments.values()) > 3
+
+    # Saves: once per member and creation, never by the owner unless a bench member saved it.
+    pairs = [(row[1], row[2]) for row in rows["favourites"]]
+    assert len(pairs) == len(set(pairs))
+    bench_members = {str(n) for n in range(1, 6)}
+    assert all(
+        user in bench_members for user, creation in pairs if creations[creation]["owner_id"] == user
+    )
+    assert {user for user, _ in pairs} >= bench_members
+    assert all(sum(user == member for user, _ in pairs) >= 60 for member in bench_members)
+
+    # Threads: a reply answers an earlier top-level comment of the same creation.
+    by_id = {row[0]: row for row in rows["comments"]}
+    replies = [row for row in rows["comments"] if row[2] != "\\N"]
+    assert replies
+    for reply in replies:
+        parent = by_id[reply[2]]
+        assert parent[1] == reply[1] and parent[2] == "\\N"
+        assert int(parent[0]) < int(reply[0]) and parent[5] <= reply[5]
+    assert all(row[5] > creations[row[1]]["created_at"] for row in rows["comments"])
+    assert all(0 < len(row[4]) <= 2000 for row in rows["comments"])
+
+    # Follows: a bench member follows 20 members and 5 tags; nobody follows themselves or
+    # anything twice.
+    follows = rows["follows"]
+    assert all(row[1] != row[2] for row in follows)
+    assert len({(row[1], row[2], row[3]) for row in follows}) == len(follows)
+    for member in bench_members:
+        theirs = [row for row in follows if row[1] == member]
+        assert sum(row[2] != "\\N" for row in theirs) == 20
+        assert sum(row[3] != "\\N" for row in theirs) == 5
+
+    # Notifications: once per recipient and source, never to whoever did it.
+    notifications = rows["notifications"]
+    assert len({(row[1], row[8]) for row in notifications}) == len(notifications)
+    assert all(row[1] != row[3] for row in notifications)
+    assert {row[2] for row in notifications} == {"comment", "reply", "follower"}
+    # The owner hears of every comment by someone else (as a reply when it answers them).
+    told = {(row[1], row[5]) for row in notifications if row[2] in ("comment", "reply")}
+    owners = {
+        (creations[row[1]]["owner_id"], row[0])
+        for row in rows["comments"]
+        if creations[row[1]]["owner_id"] != row[3]
+    }
+    assert owners <= told
+    assert all((row[1], row[5]) in owners for row in notifications if row[2] == "comment")
+    followed = [row for row in follows if row[2] != "\\N"]
+    assert sum(row[2] == "follower" for row in notifications) == len(followed)
+    assert any(row[11] == "\\N" for row in notifications)  # some unread
+    assert any(row[12] != "\\N" for row in notifications)  # some mailed
 
 
 # End to end -----------------------------------------------------------------------------------
@@ -327,7 +484,15 @@ def test_a_small_smoke_run_measures_every_case(bench_database, tmp_path):
     assert {"floor", "api-newest", "api-tag-two", "page-home/cache", "page-home/nocache"} <= set(
         names
     )
-    assert names[-1] == "write-score"
+    assert names[-2:] == ["write-score", "api-comment-post"]
+    # The generated data has threads, and a member who follows, saved and hears of things.
+    assert {"api-comments", "api-feed", "api-favourites", "api-notifications"} <= set(names)
+    assert "page-following" in names
+    lists = summary["targets"]["member_lists"]
+    assert (lists["followed_members"], lists["followed_tags"]) == (20, 5)
+    assert lists["saved"] >= 60 and lists["notifications"] > 0
+    posts = next(case for case in summary["cases"] if case["name"] == "api-comment-post")
+    assert posts["figures"]["statuses"] == {"201": 5}
     table = completed.stdout[completed.stdout.index("case ") :]
     for name in names:
         assert any(line.startswith(name + " ") for line in table.splitlines()), name
@@ -341,4 +506,8 @@ def test_a_small_smoke_run_measures_every_case(bench_database, tmp_path):
         "api-tag-two",
     }
     assert "### EXPLAIN api-newest" in markdown.read_text()
+    # The member's lists are captured with their token, so their plans are shown too.
+    assert "community_follow" in markdown.read_text().split("### EXPLAIN api-feed")[1]
+    assert "community_follow" in markdown.read_text().split("### EXPLAIN page-following")[1]
+    assert not summary["capture_errors"]
     assert summary["passed"] is True

@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from taggit.models import Tag, TaggedItem
 
 from accounts.models import User
+from community.models import Comment, Favourite, Follow, Notification, PendingEvent
 from creations.images import image_delete, image_process, image_store
 from creations.models import Creation
 from creations.services import creation_lookups_refresh
@@ -49,7 +50,19 @@ from scoring.models import Score
 from scoring.services import creation_refresh_all_aggregates
 
 # The tables a run writes, in the order it writes them.
-LOADED_MODELS = (User, Tag, Creation, TaggedItem, Creation.parts.through, Score, Token)
+LOADED_MODELS = (
+    User,
+    Tag,
+    Creation,
+    TaggedItem,
+    Creation.parts.through,
+    Score,
+    Token,
+    Follow,
+    Favourite,
+    Comment,
+    Notification,
+)
 PARTS_FIXTURES = Path(__file__).resolve().parents[3] / "parts" / "fixtures"
 PICTURE_SIZE = (640, 480)
 # One COPY statement per this many rows. Where foreign keys are checked row by row, they are
@@ -145,7 +158,8 @@ class Command(BaseCommand):
     help = (
         "Fill an empty, migrated PostgreSQL database with generated benchmark data, fast "
         "(COPY): members, tags, parts, creations sharing a small pool of stored pictures, "
-        "scores and API tokens; then compute the aggregates with the scoring and creations "
+        "scores, API tokens, and the community's follows, saves, comments and notifications; "
+        "then compute the aggregates with the scoring and creations "
         "services. The same arguments and --seed give the same rows (stored picture names "
         "aside). Every generated member (bench00001, bench00002, ...) logs in with the "
         f'password "{BENCH_PASSWORD}", so use it for benchmark databases only. '
@@ -408,6 +422,10 @@ class Command(BaseCommand):
         )
         copy("scores", Score, data.SCORE_COLUMNS, data.scores, size.scores)
         copy("tokens", Token, data.TOKEN_COLUMNS, data.tokens, size.tokens)
+        copy("follows", Follow, data.FOLLOW_COLUMNS, data.follows, None)
+        copy("favourites", Favourite, data.FAVOURITE_COLUMNS, data.favourites, None)
+        copy("comments", Comment, data.COMMENT_COLUMNS, data.comments, None)
+        copy("notifications", Notification, data.NOTIFICATION_COLUMNS, data.notifications, None)
         with self.phase(report, "analyze"), connection.cursor() as cursor:
             models = [model for model in LOADED_MODELS if model is not Token]
             for model in models:
@@ -552,9 +570,16 @@ class Command(BaseCommand):
     def remove_existing(self) -> int:
         """Empty the creation side with TRUNCATE and delete the members of an earlier run;
         returns how many members went."""
-        tables = [Creation._meta.db_table, TaggedItem._meta.db_table, Tag._meta.db_table]
+        # The community's events name creations and members by id only: they go too.
+        tables = [
+            Creation._meta.db_table,
+            TaggedItem._meta.db_table,
+            Tag._meta.db_table,
+            PendingEvent._meta.db_table,
+        ]
         with connection.cursor() as cursor:
-            # CASCADE: scores, parts used, reports and whatever else refers to them.
+            # CASCADE: scores, parts used, reports, comments, saves, follows, notifications and
+            # whatever else refers to them.
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         ids = list(
             User.objects.filter(username__regex=BENCH_USERNAME_PATTERN)
@@ -619,6 +644,9 @@ class Command(BaseCommand):
                 f"{rows.get('tags', 0):,} tags, {rows.get('creations', 0):,} creations with "
                 f"{rows.get('taggings', 0):,} taggings and {rows.get('parts used', 0):,} parts "
                 f"used, {rows.get('scores', 0):,} scores, {rows.get('tokens', 0):,} API tokens, "
+                f"{rows.get('follows', 0):,} follows, {rows.get('favourites', 0):,} saves, "
+                f"{rows.get('comments', 0):,} comments, "
+                f"{rows.get('notifications', 0):,} notifications, "
                 f"{rows.get('parts', 0):,} parts added to the catalog, "
                 f"{len(report.pictures)} pictures stored (shared by all creations)."
             )
