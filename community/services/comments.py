@@ -18,8 +18,8 @@ from creations.models import Creation
 from npu_site.caching import object_changed
 
 from ..events import event_record
-from ..notifications import comment_notifications_delete
 from ..models import COMMENT_MAX_LENGTH, Comment, CommentReport
+from ..notifications import comment_notifications_delete
 from ..text import normalised_line_breaks
 
 BAD_PARENT = "You can only reply to a comment of this creation that is not itself a reply."
