@@ -67,12 +67,10 @@ def feed_entries(request, creations) -> list[FeedEntry]:
 
 
 class CreationFeed(Feed):
-    """An Atom feed of creations; subclasses say what it is about in `subject()`."""
+    """An Atom feed of creations. Each subclass says what it is about in its
+    `subject(request, **url_kwargs) -> FeedSubject`."""
 
     feed_type = Atom1Feed
-
-    def subject(self, request, **kwargs) -> FeedSubject:
-        raise NotImplementedError
 
     def get_object(self, request, *args, **kwargs) -> FeedSubject:
         return self.subject(request, **kwargs)
