@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..events import event_record
-from ..models import Follow, PendingEvent
+from ..models import Follow, Notification, PendingEvent
 
 # How long a follow of the same member by the same follower stays notified once.
 FOLLOW_NOTIFIED_FOR = timedelta(days=1)
@@ -32,12 +32,23 @@ def _target(*, follower, user, tag) -> dict:
 
 
 def _recently_notified(*, follower, user) -> bool:
-    return PendingEvent.objects.filter(
+    """Whether this follow was notified in the last FOLLOW_NOTIFIED_FOR, or is about to be.
+
+    Through the member's own notifications (the inbox index) and the events still waiting in
+    the outbox (its partial index on unprocessed rows), never the outbox's processed rows of
+    every kind, which pile up between clean-ups."""
+    since = timezone.now() - FOLLOW_NOTIFIED_FOR
+    notified = Notification.objects.filter(
+        recipient=user, kind=Notification.Kind.FOLLOWER, actor=follower, created_at__gte=since
+    )
+    waiting = PendingEvent.objects.filter(
+        processed_at__isnull=True,
+        created_at__gte=since,
         kind="follow_created",
         data__follower_id=follower.pk,
         data__followed_user_id=user.pk,
-        created_at__gte=timezone.now() - FOLLOW_NOTIFIED_FOR,
-    ).exists()
+    )
+    return notified.exists() or waiting.exists()
 
 
 @transaction.atomic
