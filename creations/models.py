@@ -6,11 +6,15 @@ from django.db import connections, models
 from django.db.models import (
     Exists,
     F,
+    FloatField,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
+    Value,
 )
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from taggit.managers import TaggableManager
@@ -19,13 +23,14 @@ from taggit.models import Tag, TaggedItem
 from npu_site.fields import PortableArrayField
 from npu_site.text import search_text, validate_line, validate_text
 
-from .ranking import DEFAULT_PRIOR_MEAN, TOP_PRIOR_WEIGHT
+from .ranking import DEFAULT_PRIOR_MEAN, DEFAULT_RATER_VARIANCE, TOP_PRIOR_WEIGHT
 
 SORTS = {
     "newest": "Newest",
     "top": "Top rated",
     "trending": "Trending",
     "most_scored": "Most scored",
+    "calibrated": "Calibrated",
 }
 DEFAULT_SORT = "newest"
 # The text search dictionary of `search_document` and of the queries against it.
@@ -40,14 +45,18 @@ validate_upload_key = RegexValidator(
 
 
 class RankingPrior(models.Model):
-    """The site-wide mean rating behind `top` (creations.ranking), one row.
+    """The site-wide figures behind `top` and `calibrated` (creations.ranking), one row.
 
-    Stored rather than computed per request, so that every stored `top` was computed with a
-    known prior; `manage.py refresh_rankings` recomputes it and every `top` together.
+    Stored rather than computed per request, so that every stored value was computed with a
+    known prior; `manage.py refresh_rankings` recomputes it and every `top` and `calibrated`
+    together.
     """
 
     mean = models.FloatField(default=DEFAULT_PRIOR_MEAN)
     weight = models.PositiveSmallIntegerField(default=TOP_PRIOR_WEIGHT)
+    # The spread of a typical rater's scores around their own mean (the pooled within-rater
+    # variance of the score values), which `calibrated` divides by; 1.0 until first computed.
+    rater_variance = models.FloatField(default=DEFAULT_RATER_VARIANCE)
     computed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -79,6 +88,23 @@ class CreationQuerySet(models.QuerySet):
         # queryset per creation just to hold the prefetched rows, a few ms per page.
         return self.select_related("owner").prefetch_related(
             Prefetch("tags", to_attr="prefetched_tags")
+        )
+
+    def with_ranking_prior(self):
+        """Each creation with the stored prior behind `top` (`prior_mean`, `prior_weight`),
+        read by an uncorrelated subquery the database runs once per query."""
+        prior = RankingPrior.objects.filter(pk=1)
+        return self.annotate(
+            prior_mean=Coalesce(
+                Subquery(prior.values("mean")[:1]),
+                Value(DEFAULT_PRIOR_MEAN),
+                output_field=FloatField(),
+            ),
+            prior_weight=Coalesce(
+                Subquery(prior.values("weight")[:1]),
+                Value(TOP_PRIOR_WEIGHT),
+                output_field=IntegerField(),
+            ),
         )
 
     def with_tags(self, names):
@@ -160,6 +186,8 @@ class CreationQuerySet(models.QuerySet):
             return self.order_by(F("trending").desc(nulls_last=True), "-id")
         if sort == "most_scored":
             return self.order_by("-score_count", F("rating").desc(nulls_last=True), "-id")
+        if sort == "calibrated":
+            return self.order_by(F("calibrated").desc(nulls_last=True), "-id")
         return self.order_by("-created_at", "-id")
 
     def _on_postgresql(self) -> bool:
@@ -242,9 +270,11 @@ class Creation(models.Model):
     # (db_default: rows written by a release that predates the columns.)
     comment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     favourite_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    # What `top` and `trending` sort by (creations.ranking), written with the aggregates.
+    # What `top`, `trending` and `calibrated` sort by (creations.ranking), written with the
+    # aggregates.
     top = models.FloatField(null=True, blank=True, editable=False)
     trending = models.FloatField(null=True, blank=True, editable=False)
+    calibrated = models.FloatField(null=True, blank=True, editable=False)
 
     # Kept by creations.services from the tags, parts and text, for the indexes that answer
     # tag, part and text filters in one lookup (PostgreSQL only; see the migrations).
@@ -264,12 +294,9 @@ class Creation(models.Model):
         ordering = ["-created_at", "-id"]
         # One index per order, in exactly the order sorted_by() asks for, so a page of any
         # order is the first rows of an index. Not limited to published rows: a member's
-        # list also shows their own hidden creations, and hidden ones are few.
-        # One index per order, in exactly the order sorted_by() asks for, so a page of any
-        # order is the first rows of an index. Not limited to published rows: a member's
         # list also shows their own hidden creations, and hidden ones are few. The orders with
-        # NULLS LAST (top, trending, most_scored), which SQLite cannot index, are made on
-        # PostgreSQL only, by migration 0006 (ORDER_INDEXES there).
+        # NULLS LAST (top, trending, most_scored, calibrated), which SQLite cannot index, are
+        # made on PostgreSQL only, by migrations 0006 and 0008 (ORDER_INDEXES there).
         indexes = [
             models.Index(F("created_at").desc(), F("id").desc(), name="creation_newest_idx"),
             models.Index(

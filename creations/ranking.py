@@ -14,6 +14,19 @@ the functions here. Neither value drifts between writes:
   so the order never changes while no score arrives, and the stored value needs no refresh:
   it is log2 of the sum, over scores, of 2^(when it was given, in half-lives since a fixed
   epoch). `trending_now()` turns it back into today's decayed count.
+- `calibrated` ranks on each rater's scores measured against that rater's own habits, so a
+  member who gives everything 5 (or 1) moves creations less than one who uses the whole
+  scale. A score's value is the mean of its two axes. Each rater r with n_r counting scores,
+  mean m_r and variance s_r² gets a spread shrunk towards the site's typical one (V, the
+  pooled within-rater variance): σ_r = sqrt((n_r·s_r² + K_r·V) / (n_r + K_r)), and a weight
+  w_r = n_r / (n_r + K_r) / σ_r, so a rater with few scores counts little. A score's
+  normalised value is z = w_r·(value − m_r): shifting all of a rater's scores by the same
+  amount changes none of them. A creation's `calibrated` is the mean of its z's with
+  CALIBRATED_PRIOR_WEIGHT more at 0 (an unremarkable score), put back on the 1–5 scale:
+  prior mean + sqrt(V) × Σz / (n + K), rounded to CALIBRATED_DIGITS before scaling so equal
+  creations stay exactly equal. scoring.services keeps each rater's m_r and w_r and
+  recomputes a creation's value when it is scored; `refresh_rankings` recomputes every value
+  with the raters' current figures. An unscored creation has none and sorts last.
 """
 
 import math
@@ -22,6 +35,14 @@ from datetime import UTC, datetime, timedelta
 
 TOP_PRIOR_WEIGHT = 5
 DEFAULT_PRIOR_MEAN = 3.0
+# Calibration (see above): pseudo-scores at the typical spread in every rater's history, and
+# pseudo-scores at z = 0 in every creation's calibrated mean.
+RATER_PRIOR_WEIGHT = 5
+CALIBRATED_PRIOR_WEIGHT = TOP_PRIOR_WEIGHT
+DEFAULT_RATER_VARIANCE = 1.0
+# A site where every rater always gives the same value has no spread to divide by.
+MIN_RATER_VARIANCE = 0.05
+CALIBRATED_DIGITS = 9
 TRENDING_HALF_LIFE = timedelta(days=3)
 TRENDING_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 TRENDING_HELP = (
@@ -64,3 +85,57 @@ def top_value(*, score_count, rating, prior_mean):
     if rating is None:
         return None
     return (TOP_PRIOR_WEIGHT * prior_mean + score_count * rating) / (TOP_PRIOR_WEIGHT + score_count)
+
+
+def rater_weight(*, count: int, variance: float, rater_variance: float) -> float:
+    """w_r: what one point above a rater's own mean is worth in `calibrated`."""
+    if count <= 0:
+        return 0.0
+    typical = max(rater_variance, MIN_RATER_VARIANCE)
+    spread = math.sqrt(
+        (count * max(variance, 0.0) + RATER_PRIOR_WEIGHT * typical) / (count + RATER_PRIOR_WEIGHT)
+    )
+    return count / (count + RATER_PRIOR_WEIGHT) / spread
+
+
+def calibrated_scale(rater_variance: float) -> float:
+    """What one unit of a creation's mean z is worth on the 1–5 scale."""
+    return math.sqrt(max(rater_variance, MIN_RATER_VARIANCE))
+
+
+def calibrated_value(*, z_sum, score_count, prior_mean, rater_variance):
+    """The value `calibrated` sorts by, from the sum of a creation's normalised scores; None
+    for an unscored creation (scoring.services computes the same in SQL)."""
+    if not score_count:
+        return None
+    mean_z = round(z_sum / (score_count + CALIBRATED_PRIOR_WEIGHT), CALIBRATED_DIGITS)
+    return prior_mean + calibrated_scale(rater_variance) * mean_z
+
+
+def ranking_explanation(
+    *, score_count: int, rating, top, trending, calibrated, prior_mean, prior_weight, now
+) -> str:
+    """Why a creation ranks where it does, in a sentence or three, from its stored values."""
+    if not score_count or rating is None:
+        return (
+            "Not scored yet, so it has no place among the scored creations: under Top rated, "
+            "Trending and Calibrated it comes after every scored creation, newest first."
+        )
+    scores = f"{score_count} score{'s' if score_count != 1 else ''}"
+    parts = [
+        f"Rated {rating:.2f} from {scores}. Top rated counts it as if it also had "
+        f"{prior_weight} scores at the site's mean of {prior_mean:.2f}, "
+        f"which gives {top:.2f}" + (" (few scores weigh little)." if score_count < 10 else ".")
+        if top is not None
+        else f"Rated {rating:.2f} from {scores}."
+    ]
+    recent = trending_now(trending, now=now)
+    parts.append(
+        f"Its recent-score figure is {recent:.2f}: each score counts 1 when given and half as "
+        f"much every {TRENDING_HALF_LIFE.days} days, and Trending sorts by it."
+    )
+    if calibrated is not None:
+        parts.append(
+            f"Measured against each rater's own habits, it rates {calibrated:.2f} (Calibrated)."
+        )
+    return " ".join(parts)

@@ -1,11 +1,13 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from taggit.models import Tag
 
 from creations.images import image_process
-from creations.models import Creation
+from creations.models import Creation, RankingPrior
 from creations.services import parts_for
 from creations.tagging import tags_parse
+from creations.visibility import scores_visible_ids
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -88,6 +90,41 @@ READ_ONLY_FIELDS = [
 
 # What only the owner and moderators see of a creation: its status, and who hid it and why.
 OWNER_AND_MODERATOR_FIELDS = ("status", "hidden_by_moderator", "hidden_reason")
+# What a member who has neither scored nor revealed a creation does not see (blind scoring).
+BLIND_FIELDS = ("creativity_avg", "uniqueness_avg", "rating")
+BLIND_RANKING_FIELDS = ("top", "calibrated")
+
+
+class RankingSerializer(serializers.Serializer):
+    """The stored values the orderings sort by and the prior behind `top` (creations.ranking;
+    explained at /about/ranking/)."""
+
+    top = serializers.FloatField(
+        allow_null=True,
+        help_text="What `ordering=top` sorts by: the rating as if it also had `prior_weight` "
+        "scores at `prior_mean`. Null when unscored (sorted last).",
+    )
+    trending = serializers.FloatField(
+        allow_null=True,
+        help_text="What `ordering=trending` sorts by: log2 of the scores' decayed count, each "
+        "score halving every 3 days, measured from 2020-01-01. Null when unscored.",
+    )
+    calibrated = serializers.FloatField(
+        allow_null=True,
+        help_text="What `ordering=calibrated` sorts by: the rating with each rater's scores "
+        "measured against their own habits, on the 1–5 scale. Null when unscored.",
+    )
+    prior_mean = serializers.FloatField(help_text="The site-wide mean rating behind `top`.")
+    prior_weight = serializers.IntegerField(help_text="How many scores the prior counts as.")
+
+
+class CreationListSerializer(serializers.ListSerializer):
+    """A page of creations: whose scores the caller sees is asked once for the whole page."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.remember_visible(items)
+        return super().to_representation(items)
 
 
 class CreationSerializer(serializers.ModelSerializer):
@@ -107,9 +144,18 @@ class CreationSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Only shown to, and only changed by, the owner and moderators.",
     )
+    scores_visible = serializers.SerializerMethodField(
+        help_text="Whether the averages are shown to the caller. A member sees them once they "
+        "have scored the creation or revealed its scores (`POST …/reveal/`); until then "
+        "`creativity_avg`, `uniqueness_avg`, `rating`, `ranking.top` and "
+        "`ranking.calibrated` are null. Anonymous callers, the owner and moderators always "
+        "see them."
+    )
+    ranking = serializers.SerializerMethodField()
 
     class Meta:
         model = Creation
+        list_serializer_class = CreationListSerializer
         fields = [
             "id",
             "url",
@@ -124,6 +170,8 @@ class CreationSerializer(serializers.ModelSerializer):
             "height",
             "owner",
             *READ_ONLY_FIELDS[2:],
+            "scores_visible",
+            "ranking",
             "status",
             "hidden_by_moderator",
             "hidden_reason",
@@ -154,12 +202,62 @@ class CreationSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Give your creation a title.")
         return value
 
+    def _viewer(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def remember_visible(self, creations) -> None:
+        """Find, in one query, which of `creations` the caller sees the scores of."""
+        viewer = self._viewer()
+        known = self.context.setdefault("scores_visible_ids", set())
+        checked = self.context.setdefault("scores_checked_ids", set())
+        unknown = [creation for creation in creations if creation.pk not in checked]
+        if unknown:
+            # Without a request (a shell, a task) nothing is hidden.
+            known.update(
+                scores_visible_ids(viewer, unknown)
+                if viewer is not None
+                else (creation.pk for creation in unknown)
+            )
+            checked.update(creation.pk for creation in unknown)
+
+    def get_scores_visible(self, instance) -> bool:
+        if instance.pk not in self.context.get("scores_checked_ids", ()):
+            self.remember_visible([instance])
+        return instance.pk in self.context["scores_visible_ids"]
+
+    def _prior(self) -> RankingPrior:
+        if "ranking_prior" not in self.context:
+            self.context["ranking_prior"] = RankingPrior.current()
+        return self.context["ranking_prior"]
+
+    @extend_schema_field(RankingSerializer)
+    def get_ranking(self, instance) -> dict:
+        # From the list's with_ranking_prior() when it ran, else read once per response.
+        if hasattr(instance, "prior_mean"):
+            prior_mean, prior_weight = instance.prior_mean, instance.prior_weight
+        else:
+            prior = self._prior()
+            prior_mean, prior_weight = prior.mean, prior.weight
+        ranking = {
+            "top": instance.top,
+            "trending": instance.trending,
+            "calibrated": instance.calibrated,
+            "prior_mean": prior_mean,
+            "prior_weight": prior_weight,
+        }
+        if not self.get_scores_visible(instance):
+            ranking.update(dict.fromkeys(BLIND_RANKING_FIELDS))
+        return ranking
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not instance.can_edit(request.user):
             for private in OWNER_AND_MODERATOR_FIELDS:
                 data.pop(private, None)
+        if not data["scores_visible"]:
+            data.update(dict.fromkeys(BLIND_FIELDS))
         return data
 
 

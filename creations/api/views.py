@@ -91,6 +91,7 @@ class CreationViewSet(viewsets.ModelViewSet):
         return (
             Creation.objects.visible_to(self.request.user)
             .for_cards()
+            .with_ranking_prior()
             .prefetch_related("parts")
             .order_by("-created_at", "-id")
         )

@@ -6,4 +6,6 @@ from . import views
 urlpatterns = [
     path("creations/<int:pk>/scores/", views.CreationScoreList.as_view(), name="creation-scores"),
     path("creations/<int:pk>/my-score/", views.MyScoreView.as_view(), name="creation-my-score"),
+    path("creations/<int:pk>/reveal/", views.RevealView.as_view(), name="creation-reveal"),
+    path("users/me/scores/", views.MyScoreList.as_view(), name="my-scores"),
 ]

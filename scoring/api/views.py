@@ -9,15 +9,21 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from creations.api.serializers import CreationSerializer
 from creations.models import Creation
+from creations.visibility import scores_visible
 from npu_site.api import ScoreWriteThrottle, errors
-from scoring.selectors import creation_scores, score_of
-from scoring.services import score_upsert, score_withdraw
+from scoring.selectors import creation_scores, member_scores, score_of
+from scoring.services import VoidedScoreError, score_upsert, score_withdraw, scores_reveal
 
-from .serializers import ScoreSerializer, ScoreWriteSerializer
+from .serializers import MyScoreListSerializer, ScoreSerializer, ScoreWriteSerializer
 
 CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NOT_SCORED = "You have not scored this creation."
+BLIND = (
+    "Score this creation first, or reveal its scores (POST /api/v1/creations/{id}/reveal/): "
+    "until then its scores are hidden from you."
+)
 
 
 def _visible_creation(request, pk) -> Creation:
@@ -32,12 +38,17 @@ class CreationScoreList(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return creation_scores(creation=_visible_creation(self.request, self.kwargs["pk"]))
+        creation = _visible_creation(self.request, self.kwargs["pk"])
+        if not scores_visible(self.request.user, creation):
+            raise PermissionDenied(BLIND)
+        return creation_scores(creation=creation)
 
     @extend_schema(
         summary="List a creation's scores",
+        description="Scores a moderator voided are left out. A member who has neither scored "
+        "the creation nor revealed its scores gets a 403 (blind scoring).",
         parameters=[CREATION_ID],
-        responses={200: ScoreSerializer(many=True), **errors(404, 429)},
+        responses={200: ScoreSerializer(many=True), **errors(403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -84,9 +95,12 @@ class MyScoreView(APIView):
         creation = self._scorable(request, pk)
         serializer = ScoreWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        score, created = score_upsert(
-            user=request.user, creation=creation, **serializer.validated_data
-        )
+        try:
+            score, created = score_upsert(
+                user=request.user, creation=creation, **serializer.validated_data
+            )
+        except VoidedScoreError as error:
+            raise PermissionDenied(str(error)) from error
         return Response(
             ScoreSerializer(score).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -98,6 +112,51 @@ class MyScoreView(APIView):
         responses={204: None, **errors(401, 403, 404, 429)},
     )
     def delete(self, request, pk):
-        if not score_withdraw(user=request.user, creation=self._scorable(request, pk)):
+        try:
+            withdrawn = score_withdraw(user=request.user, creation=self._scorable(request, pk))
+        except VoidedScoreError as error:
+            raise PermissionDenied(str(error)) from error
+        if not withdrawn:
             raise NotFound(NOT_SCORED)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RevealView(APIView):
+    """Blind scoring's way out: show the caller a creation's scores before they score it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Reveal a creation's scores",
+        description="Remembered: the creation's averages, histogram and scores stay shown to "
+        "you from now on. Answers the creation as you now see it. Owners and moderators see "
+        "the scores anyway (nothing is recorded for them).",
+        parameters=[CREATION_ID],
+        request=None,
+        responses={200: CreationSerializer, **errors(401, 404, 429)},
+    )
+    def post(self, request, pk):
+        creation = _visible_creation(request, pk)
+        if not scores_visible(request.user, creation):
+            scores_reveal(user=request.user, creation=creation)
+        return Response(CreationSerializer(creation, context={"request": request}).data)
+
+
+class MyScoreList(generics.ListAPIView):
+    """Everything the caller scored, newest first, each beside the creation's averages."""
+
+    serializer_class = MyScoreListSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = []
+
+    def get_queryset(self):
+        return member_scores(member=self.request.user, viewer=self.request.user)
+
+    @extend_schema(
+        summary="List your scores",
+        description="Newest first, each with the creation's current averages. A score a "
+        "moderator voided shows `voided: true`: it no longer counts.",
+        responses={200: MyScoreListSerializer(many=True), **errors(401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

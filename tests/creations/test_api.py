@@ -37,7 +37,9 @@ MATRIX = [
     ("patch", "patch", "/api/v1/creations/{id}/", {"title": "New"}, 401, 403, 200, 200),
     ("put", "put", "/api/v1/creations/{id}/", {"title": "New", "tags": "a"}, 401, 403, 200, 200),
     ("delete", "delete", "/api/v1/creations/{id}/", None, 401, 403, 204, 204),
-    ("scores", "get", "/api/v1/creations/{id}/scores/", None, 200, 200, 200, 200),
+    # Blind scoring: a member who has neither scored nor revealed the creation is refused.
+    ("scores", "get", "/api/v1/creations/{id}/scores/", None, 200, 403, 200, 200),
+    ("reveal", "post", "/api/v1/creations/{id}/reveal/", None, 401, 200, 200, 200),
     ("my-score none", "get", "/api/v1/creations/{id}/my-score/", None, 401, 404, 403, 404),
     ("my-score put", "put", "/api/v1/creations/{id}/my-score/", "score", 401, 201, 403, 201),
     ("my-score get", "get", "/api/v1/creations/{id}/my-score/", "scored", 401, 200, 403, 200),
@@ -109,6 +111,8 @@ CREATION_FIELDS = {
     "rating",
     "comment_count",
     "favourite_count",
+    "scores_visible",
+    "ranking",
 }
 
 
@@ -421,16 +425,17 @@ def test_list_uses_a_fixed_number_of_queries(owner, member, django_assert_num_qu
     for creation in CreationFactory.create_batch(page_size, owner=owner, tags="castle, space"):
         ScoreFactory(creation=creation)
     client = client_for(member)
-    # Token, count, page, tags prefetch, parts prefetch: `top` sorts by a stored column.
-    with django_assert_num_queries(5):
+    # Token, count, page (with the ranking prior), tags prefetch, parts prefetch, and which
+    # creations' scores the member sees (blind scoring): `top` sorts by a stored column.
+    with django_assert_num_queries(6):
         response = client.get("/api/v1/creations/", {"page_size": page_size, "ordering": "top"})
     assert len(response.json()["results"]) == page_size
 
 
 def test_detail_uses_a_fixed_number_of_queries(creation, member, django_assert_num_queries):
     client = client_for(member)
-    # Token, the creation, its tags, its parts.
-    with django_assert_num_queries(4):
+    # Token, the creation, its tags, its parts, whether the member sees its scores.
+    with django_assert_num_queries(5):
         assert client.get(f"/api/v1/creations/{creation.pk}/").status_code == 200
 
 
@@ -502,6 +507,8 @@ def test_schema_documents_every_operation():
         ("GET", "/api/v1/creations/{id}/my-score/"),
         ("PUT", "/api/v1/creations/{id}/my-score/"),
         ("DELETE", "/api/v1/creations/{id}/my-score/"),
+        ("POST", "/api/v1/creations/{id}/reveal/"),
+        ("GET", "/api/v1/users/me/scores/"),
         ("POST", "/api/v1/creations/{id}/reports/"),
         ("GET", "/api/v1/tags/"),
         ("GET", "/api/v1/parts/"),
