@@ -14,7 +14,7 @@ from .models import Favourite
 
 def saved_creations(*, member, with_parts: bool = False) -> QuerySet[Creation]:
     """The creations `member` saved and may still see, newest saved first, ready for cards
-    (and, `with_parts`, for the API's serializer).
+    (and, `with_parts`, for the API's serializer: with the parts and the ranking prior).
 
     It carries its exact `known_count` (npu_site.paginator): the list changes with every save,
     which the listings token that keeps other counts does not follow. Counting reads the
@@ -27,7 +27,7 @@ def saved_creations(*, member, with_parts: bool = False) -> QuerySet[Creation]:
         .order_by("-favourites__created_at", "-favourites__id")
     )
     if with_parts:
-        creations = creations.prefetch_related("parts")
+        creations = creations.prefetch_related("parts").with_ranking_prior()
     creations.known_count = creations.count()
     return creations
 

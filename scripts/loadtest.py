@@ -823,6 +823,16 @@ class Member(threading.Thread):
             path = f"/api/v1/creations/{creation_id}/scores/"
             template = "/api/v1/creations/{id}/scores/"
         headers = self.token_headers() if self.rng.random() < 0.5 else {}
+        if headers and template.endswith("/scores/"):
+            # Blind scoring: a member reveals a creation's scores before reading them (a 403
+            # otherwise, unless they scored it).
+            self.send(
+                "api_read",
+                "POST",
+                f"/api/v1/creations/{creation_id}/reveal/",
+                "/api/v1/creations/{id}/reveal/",
+                headers=headers,
+            )
         self.send("api_read", "GET", path, template, headers=headers)
 
     def member_page(self) -> None:

@@ -469,6 +469,21 @@ CASES = [
         data={"username": "owner", "password": "wrong"},
         api=True,
     ),
+    Case(
+        "reveal the scores",
+        "POST",
+        f"/api/v1/creations/{PUB}/reveal/",
+        members(200, anonymous=401),
+        api=True,
+    ),
+    Case(
+        "reveal the scores of a hidden creation",
+        "POST",
+        f"/api/v1/creations/{HID}/reveal/",
+        owner_and_moderators(200, 404, anonymous=401),
+        api=True,
+    ),
+    Case("my scores", "GET", "/api/v1/users/me/scores/", members(200, anonymous=401), api=True),
     Case("unknown api path", "GET", "/api/v1/nowhere/", everyone(404), api=True),
     # Admin ---------------------------------------------------------------------------------
     Case("admin index", "GET", "/admin/", admin_access),

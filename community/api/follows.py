@@ -122,7 +122,7 @@ class FeedList(generics.ListAPIView):
 
     def get_queryset(self):
         following = following_of(member=self.request.user)
-        return feed_creations(following=following).prefetch_related("parts")
+        return feed_creations(following=following).prefetch_related("parts").with_ranking_prior()
 
     @extend_schema(
         summary="Your following feed",

@@ -45,6 +45,8 @@ def test_moderators_group_has_exactly_the_moderation_permissions():
         "moderation.change_report",
         "scoring.view_score",
         "scoring.delete_score",
+        "scoring.void_score",
+        "scoring.view_scorevoiding",
         "taggit.view_tag",
         "taggit.change_tag",
         "taggit.delete_tag",

@@ -126,8 +126,9 @@ def test_feed_uses_a_fixed_number_of_queries(member, django_assert_num_queries, 
     for index in range(items - 1):
         CreationFactory(owner=owners[index % members], tags="castle, space")
     client = client_for(member)
-    # Token, the follows, the count, the page, its tags, its parts.
-    with django_assert_num_queries(6):
+    # Token, the follows, the count, the page (with the ranking prior), its tags, its parts,
+    # which scores the member sees (blind scoring).
+    with django_assert_num_queries(7):
         response = client.get("/api/v1/feed/")
     assert len(response.json()["results"]) == items
 

@@ -47,8 +47,9 @@ def test_refresh_rankings_from_the_command_line(manage):
         )
     completed = manage("manage.py", "refresh_rankings")
     assert completed.returncode == 0, completed.stderr
-    assert "The prior for `top` is now 4.5000 (weight 5); 2 scored creation(s) re-ranked." in (
-        completed.stdout
+    assert (
+        "The prior for `top` is now 4.5000 (weight 5), the typical rater variance 1.0000; "
+        "2 scored creation(s) re-ranked." in completed.stdout
     )
     # (5 × 4.5 + 5 × rating) / 10
     assert manage.sql("SELECT title, top FROM creations_creation ORDER BY id") == [
