@@ -23,7 +23,7 @@ from demo.pictures import draw_creation
 from moderation.services import report_create
 from parts.models import Part
 from scoring.models import Score
-from scoring.services import score_upsert
+from scoring.services import creation_refresh_all_aggregates, score_upsert
 
 DEMO_PASSWORD = "brick-by-brick"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -187,6 +187,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  creations: {index + 1}/{CREATION_COUNT}")
         self.seed_report(members)
         self.seed_community(members)
+        # The scores were dated back after they were made: rebuild the rankings from them (and
+        # the priors, every rater's calibration and the calibrated order with them).
+        creation_refresh_all_aggregates()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(members)} members, {created} new creation(s), "
