@@ -484,6 +484,13 @@ CASES = [
         api=True,
     ),
     Case("my scores", "GET", "/api/v1/users/me/scores/", members(200, anonymous=401), api=True),
+    Case(
+        "my score distribution",
+        "GET",
+        "/api/v1/users/me/score-distribution/",
+        members(200, anonymous=401),
+        api=True,
+    ),
     Case("unknown api path", "GET", "/api/v1/nowhere/", everyone(404), api=True),
     # Admin ---------------------------------------------------------------------------------
     Case("admin index", "GET", "/admin/", admin_access),

@@ -53,3 +53,19 @@ class MyScoreListSerializer(serializers.ModelSerializer):
 
     def get_voided(self, score) -> bool:
         return score.is_voided
+
+
+class DistributionRowSerializer(serializers.Serializer):
+    value = serializers.IntegerField(help_text="A score value, 5 down to 1.")
+    mine = serializers.IntegerField(help_text="How often you give it, in percent.")
+    site = serializers.IntegerField(
+        allow_null=True, help_text="How often the site's average rater gives it, in percent."
+    )
+
+
+class DistributionSerializer(serializers.Serializer):
+    """How the caller uses the scale, beside the site's average rater (both axes counted)."""
+
+    count = serializers.IntegerField(help_text="Your scores that count.")
+    mean = serializers.FloatField(allow_null=True, help_text="Your mean score value.")
+    rows = DistributionRowSerializer(many=True)

@@ -13,10 +13,15 @@ from creations.api.serializers import CreationSerializer
 from creations.models import Creation
 from creations.visibility import scores_visible
 from npu_site.api import ScoreWriteThrottle, errors
-from scoring.selectors import creation_scores, member_scores, score_of
+from scoring.selectors import creation_scores, member_scores, rater_distribution, score_of
 from scoring.services import VoidedScoreError, score_upsert, score_withdraw, scores_reveal
 
-from .serializers import MyScoreListSerializer, ScoreSerializer, ScoreWriteSerializer
+from .serializers import (
+    DistributionSerializer,
+    MyScoreListSerializer,
+    ScoreSerializer,
+    ScoreWriteSerializer,
+)
 
 CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NOT_SCORED = "You have not scored this creation."
@@ -160,3 +165,24 @@ class MyScoreList(generics.ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class MyScoreDistributionView(APIView):
+    """How the caller uses the scale, beside the site's average rater."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Your score distribution",
+        description="For each value 5 to 1, how often you give it and how often the site's "
+        "average rater does (percentages; both axes counted). The site's figures are "
+        "recomputed at most hourly. With no scores yet: `count` 0 and every `mine` 0.",
+        responses={200: DistributionSerializer, **errors(401, 429)},
+    )
+    def get(self, request):
+        distribution = rater_distribution(member=request.user) or {
+            "count": 0,
+            "mean": None,
+            "rows": [{"value": value, "mine": 0, "site": None} for value in range(5, 0, -1)],
+        }
+        return Response(DistributionSerializer(distribution).data)

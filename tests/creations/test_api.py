@@ -509,6 +509,7 @@ def test_schema_documents_every_operation():
         ("DELETE", "/api/v1/creations/{id}/my-score/"),
         ("POST", "/api/v1/creations/{id}/reveal/"),
         ("GET", "/api/v1/users/me/scores/"),
+        ("GET", "/api/v1/users/me/score-distribution/"),
         ("POST", "/api/v1/creations/{id}/reports/"),
         ("GET", "/api/v1/tags/"),
         ("GET", "/api/v1/parts/"),

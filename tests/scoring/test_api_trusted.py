@@ -265,3 +265,29 @@ def test_my_scores_use_a_fixed_number_of_queries(owner, member, django_assert_nu
     with django_assert_num_queries(3):
         response = client.get("/api/v1/users/me/scores/")
     assert len(response.json()["results"]) == 5
+
+
+def test_my_score_distribution_beside_the_average_rater(owner, member, other_member):
+    creations = CreationFactory.create_batch(4, owner=owner)
+    # member: three 5/5s and one 1/3; other_member: four 3/3s.
+    for creation in creations[:3]:
+        score_upsert(user=member, creation=creation, creativity=5, uniqueness=5)
+    score_upsert(user=member, creation=creations[3], creativity=1, uniqueness=3)
+    for creation in creations:
+        score_upsert(user=other_member, creation=creation, creativity=3, uniqueness=3)
+    data = client_for(member).get("/api/v1/users/me/score-distribution/").json()
+    assert data["count"] == 4
+    assert data["mean"] == pytest.approx((5 * 3 + 2) / 4)
+    rows = {row["value"]: row for row in data["rows"]}
+    assert [row["value"] for row in data["rows"]] == [5, 4, 3, 2, 1]
+    # Eight values given: six 5s, one 3, one 1.
+    assert (rows[5]["mine"], rows[3]["mine"], rows[1]["mine"], rows[4]["mine"]) == (75, 12, 12, 0)
+    # The average rater: member gives 5s 75% of the time, other_member 0%.
+    assert rows[5]["site"] == round(100 * (0.75 + 0) / 2)
+    assert rows[3]["site"] == round(100 * (0.125 + 1) / 2)
+
+
+def test_score_distribution_before_any_score(member):
+    data = client_for(member).get("/api/v1/users/me/score-distribution/").json()
+    assert data["count"] == 0 and all(row["mine"] == 0 for row in data["rows"])
+    assert APIClient().get("/api/v1/users/me/score-distribution/").status_code == 401
