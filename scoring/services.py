@@ -502,7 +502,7 @@ def _void_reason(reason) -> str:
 
 
 def _scores_set_voided(*, scores, actor, reason: str, void: bool) -> int:
-    if not getattr(actor, "is_moderator", False):
+    if not actor.has_perm("scoring.void_score"):
         raise PermissionDenied("Only moderators void or restore scores.")
     reason = _void_reason(reason)
     score_ids = sorted({score.pk for score in scores})

@@ -34,7 +34,15 @@ def test_admin_index_lists_only_what_moderators_may_use(moderator_client):
         for app in moderator_client.get(reverse("admin:index")).context["app_list"]
         for model in app["models"]
     }
-    assert models == {"Comment", "CommentReport", "Creation", "Report", "Score", "Tag"}
+    assert models == {
+        "Comment",
+        "CommentReport",
+        "Creation",
+        "Report",
+        "Score",
+        "ScoreVoiding",
+        "Tag",
+    }
 
 
 def test_creation_list_filters_by_tag_and_searches_by_owner(moderator_client, creation):
