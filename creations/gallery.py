@@ -9,6 +9,7 @@ from .filters import GalleryFilter
 from .models import DEFAULT_SORT, SORTS
 from .ranking import TRENDING_HELP
 from .selectors import gallery_creations
+from .visibility import mark_scores_visible
 
 
 def _removal_url(request, key: str, kept: list[str]) -> str:
@@ -38,6 +39,9 @@ def gallery_context(
     page = CountingPaginator(results, settings.NPU_GALLERY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    # The cards show a rating only where the viewer may see it (blind scoring).
+    page.object_list = list(page.object_list)
+    mark_scores_visible(request.user, page.object_list)
     extra_tags = [name for name in cleaned.get("tag", []) if name != fixed_tag]
     extra_parts = [number for number in cleaned.get("part", []) if number != fixed_part]
     tag_filters = [{"name": fixed_tag, "remove_url": None}] if fixed_tag else []

@@ -45,3 +45,14 @@ def scores_visible_ids(viewer, creations: Iterable) -> set[int]:
 
 def scores_visible(viewer, creation) -> bool:
     return creation.pk in scores_visible_ids(viewer, [creation])
+
+
+def mark_scores_visible(viewer, creations: Iterable) -> None:
+    """Set `scores_shown` on each of `creations` (one page of cards): whether `viewer` may see
+    its rating. One query at most, none for an anonymous visitor. A card whose creation was
+    never marked hides its rating (includes/_score_summary.html), so a list rendered without
+    this call leaks nothing."""
+    creations = list(creations)
+    visible = scores_visible_ids(viewer, creations)
+    for creation in creations:
+        creation.scores_shown = creation.pk in visible

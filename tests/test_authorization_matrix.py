@@ -122,6 +122,26 @@ CASES = [
         data={"creativity": 4, "uniqueness": 4},
     ),
     Case("withdraw score", "POST", f"/creations/{PUB}/score/withdraw/", members(302)),
+    Case("reveal the scores on the page", "POST", f"/creations/{PUB}/reveal/", members(302)),
+    Case(
+        "reveal the scores of a hidden creation on the page",
+        "POST",
+        f"/creations/{HID}/reveal/",
+        owner_and_moderators(302, 404),
+    ),
+    Case("how ranking works", "GET", "/about/ranking/", everyone(200)),
+    Case(
+        "my scores page",
+        "GET",
+        "/u/member/scores/",
+        {**owner_and_moderators(200, 404), "member": 200, "owner": 404},
+    ),
+    Case(
+        "another member's scores page",
+        "GET",
+        "/u/owner/scores/",
+        owner_and_moderators(200, 404),
+    ),
     # The member has reported it already, and nobody reports their own: both sent back.
     Case(
         "report page",

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from creations.models import Creation
+from creations.visibility import mark_scores_visible
 from npu_site.paginator import CountingPaginator
 
 from ..saved import saved_creations, saved_lookup
@@ -41,6 +42,7 @@ def saved(request):
     page = CountingPaginator(
         saved_creations(member=request.user), settings.NPU_GALLERY_PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    mark_scores_visible(request.user, page.object_list)
     # Every card here is saved: its button needs no lookup.
     saved_lookup(request).know([creation.pk for creation in page.object_list], saved=True)
     return render(request, "community/saved.html", {"page": page})

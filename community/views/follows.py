@@ -13,6 +13,7 @@ from taggit.models import Tag
 
 from accounts.models import User
 from creations.selectors import tag_is_public
+from creations.visibility import mark_scores_visible
 from npu_site.paginator import CountingPaginator
 
 from ..feed import feed_creations, following_of, is_following
@@ -27,6 +28,7 @@ def following(request):
     page = CountingPaginator(
         feed_creations(following=follows), settings.NPU_GALLERY_PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    mark_scores_visible(request.user, page.object_list)
     return render(request, "community/following.html", {"page": page, "following": follows})
 
 

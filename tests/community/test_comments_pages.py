@@ -167,9 +167,10 @@ def test_the_creation_page_spends_the_same_queries_on_any_thread(
         CommentFactory(creation=creation, parent=top, user=alice, body="https://example.com")
     client.force_login(member)
     # The page's own (the member, the creation, its tags and parts, the member's score,
-    # whether they reported it), the notification badge and whether the member saved it;
-    # then the thread: top-level comments, their replies, the members they mention.
-    with django_assert_num_queries(11 + session_queries()) as captured:
+    # whether they reported it, the ranking prior its score panel explains), the notification
+    # badge and whether the member saved it; then the thread: top-level comments, their
+    # replies, the members they mention.
+    with django_assert_num_queries(12 + session_queries()) as captured:
         response = client.get(creation.get_absolute_url())
     assert response.content.decode().count('class="mention"') == count
     thread_queries = [

@@ -233,9 +233,10 @@ def test_saved_page_uses_a_fixed_number_of_queries(
     for creation in CreationFactory.create_batch(count, owner=owner, tags="castle, space"):
         favourite_add(user=member, creation=creation)
     client.force_login(member)
-    # The member, the count, the page, its tags and the notification badge (+ the session);
-    # the save buttons need no query here.
-    with django_assert_num_queries(5 + session_queries()):
+    # The member, the count, the page, its tags, which cards' ratings the member may see
+    # (blind scoring) and the notification badge (+ the session); the save buttons need no
+    # query here.
+    with django_assert_num_queries(6 + session_queries()):
         response = client.get("/saved/")
     assert len(response.context["page"].object_list) == count
 
@@ -247,8 +248,8 @@ def test_gallery_for_a_member_uses_a_fixed_number_of_queries(
     for creation in CreationFactory.create_batch(count, owner=owner, tags="castle, space"):
         favourite_add(user=member, creation=creation)
     client.force_login(member)
-    # The gallery's four (tests/creations/test_views.py), the notification badge and one
-    # lookup of which cards the member saved.
-    with django_assert_num_queries(6 + session_queries()):
+    # The gallery's five for a member (tests/creations/test_views.py), the notification
+    # badge and one lookup of which cards the member saved.
+    with django_assert_num_queries(7 + session_queries()):
         response = client.get("/")
     assert len(response.context["page"].object_list) == count

@@ -275,8 +275,9 @@ def test_following_page_uses_a_fixed_number_of_queries(
     for index in range(items - follows[1]):
         CreationFactory(owner=owners[index % len(owners)], tags="castle, space")
     client.force_login(member)
-    # The member, their follows (with names), the count, the page, its tags, the notification
-    # badge and which cards the member saved; the same for 1 or 20 creations, 1 or 10 follows.
-    with django_assert_num_queries(7 + session_queries()):
+    # The member, their follows (with names), the count, the page, its tags, which cards'
+    # ratings the member may see (blind scoring), the notification badge and which cards the
+    # member saved; the same for 1 or 20 creations, 1 or 10 follows.
+    with django_assert_num_queries(8 + session_queries()):
         response = client.get("/following/")
     assert len(response.context["page"].object_list) == items

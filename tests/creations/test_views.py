@@ -146,12 +146,13 @@ def test_unusable_filters_are_a_400_that_names_them_with_no_results(
 # its member and stats. `top` sorts by a stored column and costs nothing more. For a member,
 # community adds one query for the cards' save buttons (all the page's cards at once), one for
 # the notification badge (cached afterwards), and one for a follow button on tag and profile
-# pages.
+# pages. Blind scoring adds one for a member: which of the cards' ratings they may see
+# (creations.visibility.mark_scores_visible; none for anonymous visitors).
 QUERIES_BY_PAGE = {
-    "/": 6,
-    "/?sort=top&q=creation": 6,
-    "/tags/castle/": 9,
-    "/u/owner/?sort=trending": 10,
+    "/": 7,
+    "/?sort=top&q=creation": 7,
+    "/tags/castle/": 10,
+    "/u/owner/?sort=trending": 11,
 }
 
 
