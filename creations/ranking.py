@@ -24,9 +24,12 @@ the functions here. Neither value drifts between writes:
   amount changes none of them. A creation's `calibrated` is the mean of its z's with
   CALIBRATED_PRIOR_WEIGHT more at 0 (an unremarkable score), put back on the 1–5 scale:
   prior mean + sqrt(V) × Σz / (n + K), rounded to CALIBRATED_DIGITS before scaling so equal
-  creations stay exactly equal. scoring.services keeps each rater's m_r and w_r and
-  recomputes a creation's value when it is scored; `refresh_rankings` recomputes every value
-  with the raters' current figures. An unscored creation has none and sorts last.
+  creations stay exactly equal. A rater whose scores never vary (everything 5, or 1) gives
+  z = 0 every time: each of their scores counts as an unremarkable one, which only pulls the
+  creation towards the middle, as one more average score would. scoring.services keeps each
+  rater's m_r and w_r and recomputes a creation's value when it is scored;
+  `refresh_rankings` recomputes every value with the raters' current figures. An unscored
+  creation has none and sorts last.
 """
 
 import math

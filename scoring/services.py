@@ -10,6 +10,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -237,14 +239,36 @@ def raters_refresh_all() -> float:
     return rater_variance
 
 
-def _calibrated_refresh_all(prior: RankingPrior) -> int:
-    """Recompute every scored creation's `calibrated` with the raters' stored figures."""
+# Creations re-ranked per transaction by _rankings_refresh: each batch locks its rows only for
+# its own short UPDATE, so score writes (which lock their creation first) wait well under a
+# second, not for the whole refresh.
+RANKING_REFRESH_BATCH = 2_000
+
+
+def _rankings_refresh(prior: RankingPrior, *, batch_size: int = RANKING_REFRESH_BATCH) -> int:
+    """Recompute every scored creation's `top` and `calibrated` with `prior` and the raters'
+    stored figures, in id ranges of `batch_size`, one transaction each; returns how many."""
+    bounds = Creation.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return 0
     scores = Score.objects.counting().filter(creation=OuterRef("pk")).order_by().values("creation")
     count = Coalesce(Subquery(scores.annotate(value=Count("pk")).values("value")), 0)
-    Creation.objects.exclude(calibrated=None).filter(score_count=0).update(calibrated=None)
-    return Creation.objects.filter(score_count__gt=0).update(
-        calibrated=_calibrated_expression(scores, count, prior)
-    )
+    refreshed = 0
+    for start in range(bounds["low"], bounds["high"] + 1, batch_size):
+        with transaction.atomic():
+            without_statement_timeout()
+            batch = Creation.objects.filter(pk__gte=start, pk__lt=start + batch_size)
+            batch.filter(score_count=0).exclude(calibrated=None).update(calibrated=None)
+            refreshed += batch.filter(score_count__gt=0).update(
+                top=ExpressionWrapper(
+                    top_value(
+                        score_count=F("score_count"), rating=F("rating"), prior_mean=prior.mean
+                    ),
+                    output_field=FloatField(),
+                ),
+                calibrated=_calibrated_expression(scores, count, prior),
+            )
+    return refreshed
 
 
 def _trending_refresh_all(batch_size: int = 10_000) -> None:
@@ -349,24 +373,22 @@ def _prior_save(mean: float, rater_variance: float | None = None) -> RankingPrio
     return prior
 
 
-@transaction.atomic
 def ranking_prior_refresh() -> RankingPrior:
     """Recompute the priors (the site-wide mean rating behind `top`, the typical rater spread
-    behind `calibrated`), every rater's calibration, and every `top` and `calibrated` with
-    them; the prior returned says in `refreshed` how many creations were re-ranked."""
-    without_statement_timeout()
-    mean = (Creation.objects.published().filter(score_count__gt=0).aggregate(mean=Avg("rating")))[
-        "mean"
-    ]
-    rater_variance = raters_refresh_all()
-    prior = _prior_save(DEFAULT_PRIOR_MEAN if mean is None else mean, rater_variance)
-    prior.refreshed = Creation.objects.filter(score_count__gt=0).update(
-        top=ExpressionWrapper(
-            top_value(score_count=F("score_count"), rating=F("rating"), prior_mean=prior.mean),
-            output_field=FloatField(),
-        )
-    )
-    _calibrated_refresh_all(prior)
+    behind `calibrated`) and every rater's calibration in one transaction, then every `top`
+    and `calibrated` with them in short batches (_rankings_refresh); the prior returned says
+    in `refreshed` how many creations were re-ranked.
+
+    Between batches a creation ranked with the old prior sits beside one ranked with the new:
+    priors move slowly, so for those seconds the order is as good as it was an hour ago."""
+    with transaction.atomic():
+        without_statement_timeout()
+        mean = (
+            Creation.objects.published().filter(score_count__gt=0).aggregate(mean=Avg("rating"))
+        )["mean"]
+        rater_variance = raters_refresh_all()
+        prior = _prior_save(DEFAULT_PRIOR_MEAN if mean is None else mean, rater_variance)
+    prior.refreshed = _rankings_refresh(prior)
     listings_changed()
     return prior
 
@@ -380,7 +402,7 @@ def creation_refresh_all_aggregates() -> int:
     if connection.vendor == "postgresql":
         count = _refresh_all_on_postgresql()
         prior = _prior_save(RankingPrior.current().mean, raters_refresh_all())
-        _calibrated_refresh_all(prior)
+        _rankings_refresh(prior)
         return count
     count = Creation.objects.update(**_aggregate_expressions(OuterRef("pk")))
     _trending_refresh_all()
