@@ -206,7 +206,7 @@ def test_pinned_query_counts_cover_every_case_of_the_smoke_run(bench):
         member_session="s" * 32,
         thread=(1, 5),
     )
-    names = {case.name for case in bench.build_cases(targets, calibrated=False)}
+    names = {case.name for case in bench.build_cases(targets)}
     community = {
         "api-comments",
         "api-feed",
@@ -214,9 +214,17 @@ def test_pinned_query_counts_cover_every_case_of_the_smoke_run(bench):
         "api-notifications",
         "page-following",
     }
-    assert community | {"api-comment-post"} <= names
-    assert names - {"api-calibrated"} <= set(pinned)
-    assert set(pinned) <= names | {"api-calibrated"}
+    ranked = {
+        f"{kind}-{ordering}{suffix}"
+        for kind, suffixes in [
+            ("api", ["", "-member"]),
+            ("page", ["/cache", "/nocache", "-member"]),
+        ]
+        for suffix in suffixes
+        for ordering in ("top", "trending", "calibrated")
+    }
+    assert community | ranked | {"api-comment-post"} <= names
+    assert names == set(pinned)
     assert all(isinstance(count, int) and count >= 0 for count in pinned.values())
 
 
@@ -232,14 +240,15 @@ def test_cases_have_unique_names_and_skip_what_the_data_lacks(bench):
         prolific=("bench00001", 40),
         deep_page=13,
     )
-    cases = bench.build_cases(targets, calibrated=True)
+    cases = bench.build_cases(targets)
     names = [case.name for case in cases]
     assert len(names) == len(set(names))
     assert names[0] == "floor" and names[-2:] == ["write-score", "api-comment-post"]
-    assert "api-calibrated" in names
+    assert {"api-calibrated", "page-calibrated/cache", "page-calibrated/nocache"} <= set(names)
     assert not {"api-tag-part", "api-part", "page-part/cache", "page-part/nocache"} & set(names)
     # Data without community rows: no thread to read, no member whose lists to read.
     assert not {"api-comments", "api-feed", "api-favourites", "page-following"} & set(names)
+    assert not {name for name in names if name.endswith("-member")}
     deep = next(case for case in cases if case.name == "api-deep-page")
     assert deep.path.endswith("?page=13")
     assert {case.server for case in cases if case.kind == "page"} == {"cached", "uncached"}
@@ -264,7 +273,7 @@ def test_a_members_lists_are_read_with_their_token_or_session_kept_out_of_the_re
         member_session=session,
         thread=(7, 12),
     )
-    cases = {case.name: case for case in bench.build_cases(targets, calibrated=False)}
+    cases = {case.name: case for case in bench.build_cases(targets)}
 
     for name, path in [
         ("api-feed", "/api/v1/feed/"),
@@ -281,12 +290,36 @@ def test_a_members_lists_are_read_with_their_token_or_session_kept_out_of_the_re
     following = cases["page-following"]
     assert (following.path, following.kind, following.server) == ("/following/", "page", "uncached")
     assert following.headers == {"Cookie": f"sessionid={session}"}
+    # The ranked lists as the member too (blind scoring changes what they are shown): the
+    # API with their token, the gallery with their session on the uncached server, each
+    # captured apart from the anonymous page of the same path.
+    for ordering in ("top", "trending", "calibrated"):
+        api, page = cases[f"api-{ordering}-member"], cases[f"page-{ordering}-member"]
+        assert api.path == f"/api/v1/creations/?ordering={ordering}" and api.kind == "api"
+        assert api.headers == {"Authorization": f"Token {token}"}
+        assert cases[f"api-{ordering}"].headers == {}
+        assert (page.path, page.kind, page.server) == (f"/?sort={ordering}", "page", "uncached")
+        assert page.headers == {"Cookie": f"sessionid={session}"}
+        assert bench.capture_name(page) != bench.capture_name(cases[f"page-{ordering}/nocache"])
     assert token not in json.dumps(targets.as_json()) and session not in json.dumps(
         targets.as_json()
     )
     assert token not in repr(cases["api-feed"]) and session not in repr(following)
     assert session not in repr(targets)
     assert targets.as_json()["member"] == "bench00001"
+
+
+def test_read_statements_keep_selects_and_unions_of_them(bench):
+    queries = [
+        'SELECT "creations_creation"."id" FROM "creations_creation"',
+        "  with recent AS (SELECT 1) SELECT * FROM recent",
+        '(SELECT "scoring_score"."creation_id" FROM "scoring_score") UNION'
+        ' (SELECT "scoring_scorereveal"."creation_id" FROM "scoring_scorereveal")',
+        'UPDATE "creations_creation" SET "top" = 1',
+        'INSERT INTO "scoring_score" VALUES (1)',
+        "SAVEPOINT s1",
+    ]
+    assert bench.read_statements(queries) == queries[:3]
 
 
 def test_smoke_defaults_give_way_to_explicit_options(bench):
@@ -488,6 +521,15 @@ def test_a_small_smoke_run_measures_every_case(bench_database, tmp_path):
     # The generated data has threads, and a member who follows, saved and hears of things.
     assert {"api-comments", "api-feed", "api-favourites", "api-notifications"} <= set(names)
     assert "page-following" in names
+    # The three ranked orderings, anonymously and as the member, API and gallery.
+    for ordering in ("top", "trending", "calibrated"):
+        assert {
+            f"api-{ordering}",
+            f"api-{ordering}-member",
+            f"page-{ordering}/cache",
+            f"page-{ordering}/nocache",
+            f"page-{ordering}-member",
+        } <= set(names)
     lists = summary["targets"]["member_lists"]
     assert (lists["followed_members"], lists["followed_tags"]) == (20, 5)
     assert lists["saved"] >= 60 and lists["notifications"] > 0
@@ -509,5 +551,11 @@ def test_a_small_smoke_run_measures_every_case(bench_database, tmp_path):
     # The member's lists are captured with their token, so their plans are shown too.
     assert "community_follow" in markdown.read_text().split("### EXPLAIN api-feed")[1]
     assert "community_follow" in markdown.read_text().split("### EXPLAIN page-following")[1]
+    # The calibrated lists read the stored column, like top and trending.
+    assert '"calibrated" DESC' in markdown.read_text().split("### EXPLAIN api-calibrated")[1]
+    assert "### EXPLAIN page-calibrated-member" in markdown.read_text()
+    # Which of the listed creations the member scored or revealed: a union, explained too.
+    member_plans = markdown.read_text().split("### EXPLAIN api-calibrated-member")[1]
+    assert "scoring_score" in member_plans.split("### EXPLAIN")[0]
     assert not summary["capture_errors"]
     assert summary["passed"] is True

@@ -131,11 +131,25 @@ def test_the_full_rebuild_gives_what_the_writes_gave():
         updated_at=timezone.now() - timedelta(days=9)
     )
     creation_refresh_aggregates(creation_id=creations[0].pk)
-    fields = ("pk", "score_count", "rating", "top", "trending")
+    # The writes computed `calibrated` with each rater's figures at the time; the refresh
+    # settles every creation on the final ones, as the rebuild does.
+    ranking_prior_refresh()
+    fields = (
+        "pk",
+        "score_count",
+        "creativity_avg",
+        "uniqueness_avg",
+        "rating",
+        "top",
+        "trending",
+        "calibrated",
+    )
     by_writes = list(Creation.objects.order_by("pk").values_list(*fields))
+    assert sum(row[-1] is not None for row in by_writes) == 2
     Creation.objects.update(
         top=None,
         trending=None,
+        calibrated=None,
         score_count=0,
         rating=None,
         creativity_avg=None,
