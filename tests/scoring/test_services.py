@@ -252,3 +252,29 @@ def test_the_same_score_sent_twice_at_once_makes_one_row():
     assert sorted(created) == [False, True]
     assert Score.objects.filter(user=member, creation=creation).count() == 1
     assert stored_aggregates(creation) == (1, 4.0, 2.0, 3.0)
+
+
+def test_rankings_refresh_in_batches_matches_one_pass(owner):
+    """refresh_rankings re-ranks in id ranges, one transaction each: however the ranges fall,
+    every scored creation gets the values one pass gives, and unscored ones none."""
+    from creations.models import RankingPrior
+    from scoring.services import _rankings_refresh, ranking_prior_refresh
+
+    raters = UserFactory.create_batch(3)
+    creations = CreationFactory.create_batch(7, owner=owner)
+    for index, creation in enumerate(creations[:-2]):
+        for offset, rater in enumerate(raters[: 1 + index % 3]):
+            ScoreFactory(
+                user=rater,
+                creation=creation,
+                creativity=1 + (index + offset) % 5,
+                uniqueness=1 + (2 * index + offset) % 5,
+            )
+    ranking_prior_refresh()
+    columns = ("pk", "top", "calibrated")
+    one_pass = list(Creation.objects.order_by("pk").values_list(*columns))
+    Creation.objects.update(top=None, calibrated=None)
+    refreshed = _rankings_refresh(RankingPrior.current(), batch_size=2)
+    assert refreshed == 5
+    assert list(Creation.objects.order_by("pk").values_list(*columns)) == one_pass
+    assert [row[1:] for row in one_pass[-2:]] == [(None, None), (None, None)]
