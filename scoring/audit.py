@@ -336,10 +336,11 @@ def _sql_times(db) -> dict:
 
 
 # The counting scores given in the window, each with its creation's owner, twice its value
-# (an integer: the sum of the two axes), its time, and whether its rater was young then. No
-# index leads with created_at, so this is one pass over the scores table; all the rest works
-# on the window's rows. `high` holds the (rater, owner) pairs whose scores of each other's
-# creations both average HIGH_MEAN or more, compared as integers: sum >= 2 * HIGH_MEAN * n.
+# (an integer: the sum of the two axes), its time, and whether its rater was young then,
+# read through `score_created_idx` when the window is a small part of the history; all the
+# rest works on the window's rows. `high` holds the (rater, owner) pairs whose scores of each
+# other's creations both average HIGH_MEAN or more, compared as integers:
+# sum >= 2 * HIGH_MEAN * n.
 _RECENT = """
     recent AS (
         SELECT s.user_id, s.creation_id, c.owner_id,
