@@ -201,6 +201,9 @@ class Notification(models.Model):
         FOLLOWER = "follower", "New followers"
         REPORT_RESOLVED = "report_resolved", "Your reports resolved"
         CREATION_HIDDEN = "creation_hidden", "Your creations hidden by a moderator"
+        UPLOAD_APPROVED = "upload_approved", "Your uploads approved after review"
+        APPEAL_DECIDED = "appeal_decided", "Your appeals decided"
+        EXPORT_READY = "export_ready", "Your data export ready"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -226,8 +229,10 @@ class Notification(models.Model):
     )
     # How many events the row stands for (scores are grouped).
     count = models.PositiveIntegerField(default=1)
-    # A moderator's reason, for a hidden creation.
+    # A moderator's reason, for a hidden creation (or an appeal's decision).
     reason = models.TextField(max_length=1000, blank=True)
+    # Where the notification leads when it has no creation or comment (a data export's link).
+    url = models.CharField(max_length=500, blank=True, default="", db_default="")
     # What made it, for idempotent fan-out: one row per recipient and source (a retried task
     # finds its row and adds nothing).
     source = models.CharField(max_length=100)

@@ -198,6 +198,8 @@ class Creation(models.Model):
     class Status(models.TextChoices):
         PUBLISHED = "published", "Published"
         HIDDEN = "hidden", "Hidden"
+        # A new member's first uploads (NPU_REVIEW_FIRST_UPLOADS) until a moderator approves.
+        PENDING = "pending", "Waiting for review"
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creations"
@@ -247,6 +249,9 @@ class Creation(models.Model):
         help_text="Shown to the owner when a moderator hides the creation.",
     )
     hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Hidden because a moderator suspended or banned the owner (not by a hide of its own):
+    # lifting the restriction publishes exactly these again.
+    hidden_with_owner = models.BooleanField(default=False, db_default=False, editable=False)
     # The key the upload form or the API client's Idempotency-Key gave the upload: the same
     # upload sent twice (a double click, a retry after a timeout) makes one creation.
     upload_key = models.CharField(
@@ -315,7 +320,8 @@ class Creation(models.Model):
                 name="creation_description_max_length",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["published", "hidden"]), name="creation_status_valid"
+                condition=Q(status__in=["published", "hidden", "pending"]),
+                name="creation_status_valid",
             ),
             models.CheckConstraint(
                 condition=(
@@ -365,10 +371,12 @@ class Creation(models.Model):
 
     def can_publish(self, user) -> bool:
         """The owner may publish what they hid themselves; only a moderator lifts a moderator's
-        hide."""
+        hide or approves an upload waiting for review."""
         if not self.can_edit(user):
             return False
-        return user.is_moderator or not self.is_hidden_by_moderator
+        if user.is_moderator:
+            return True
+        return not self.is_hidden_by_moderator and self.status != self.Status.PENDING
 
     def can_score(self, user) -> bool:
         """Any member but the owner may score a creation."""

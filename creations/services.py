@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
@@ -176,6 +177,36 @@ def _index_fingerprint(creation: Creation, fingerprint: int) -> None:
     creation.possible_duplicates.set([match for match, _ in matches])
 
 
+class EmailNotVerifiedError(PermissionDenied):
+    """A member uploads once they have confirmed their e-mail address."""
+
+    message = (
+        "Confirm your e-mail address before you upload: open the link we mailed you, or ask "
+        "for a new one on your settings page."
+    )
+
+    def __init__(self):
+        super().__init__(self.message)
+
+
+def creation_upload_check(*, owner) -> None:
+    """Raise unless `owner` may upload: their e-mail address must be verified."""
+    if not owner.email_verified:
+        raise EmailNotVerifiedError
+
+
+def uploads_need_review(*, owner) -> bool:
+    """Whether `owner`'s next upload waits for a moderator: their first
+    NPU_REVIEW_FIRST_UPLOADS uploads do (0 turns review off), unless a moderator trusts them
+    or they are a moderator. Uploads a moderator approved (published or hidden since) count;
+    those still waiting do not, so every upload until the threshold waits."""
+    threshold = settings.NPU_REVIEW_FIRST_UPLOADS
+    if threshold <= 0 or owner.trusted or owner.is_moderator:
+        return False
+    reviewed = Creation.objects.filter(owner=owner).exclude(status=Creation.Status.PENDING)
+    return reviewed.count() < threshold
+
+
 def creation_create(
     *,
     owner,
@@ -191,10 +222,16 @@ def creation_create(
 ) -> Creation:
     """Validate and store a new creation; on any error nothing is left in storage or the DB.
 
+    Only a member with a verified address uploads (`creation_upload_check`), and a new
+    member's upload asked to be published waits for review instead (`uploads_need_review`).
     Earlier creations whose pictures look alike end up in `creation.possible_duplicates`.
     A second creation with the owner's `upload_key` is refused by the database
     (IntegrityError); `creation_create_once` is the service that expects it.
     """
+    creation_upload_check(owner=owner)
+    _check_status(status)
+    if status == Creation.Status.PUBLISHED and uploads_need_review(owner=owner):
+        status = Creation.Status.PENDING
     tag_names = tags_parse(tags)
     featured = parts_for(parts)
     processed = _processed(image)
@@ -255,6 +292,32 @@ def creation_create_once(*, owner, upload_key: str, **fields) -> tuple[Creation,
         return earlier, False
 
 
+@transaction.atomic
+def creations_hide_with_owner(*, owner, hidden: bool) -> int:
+    """Hide every published creation of a suspended or banned member (`hidden=True`), or
+    publish again exactly those when it is lifted; returns how many changed. A creation
+    hidden for its own sake stays as it is either way."""
+    now = timezone.now()
+    if hidden:
+        changed = Creation.objects.filter(owner=owner, status=Creation.Status.PUBLISHED).update(
+            status=Creation.Status.HIDDEN,
+            hidden_with_owner=True,
+            hidden_by=None,
+            hidden_by_moderator=True,
+            hidden_reason="The member's account is suspended.",
+            hidden_at=now,
+            updated_at=now,
+        )
+    else:
+        changed = Creation.objects.filter(owner=owner, hidden_with_owner=True).update(
+            **_status_changes(status=Creation.Status.PUBLISHED, actor=None, reason=""),
+            hidden_with_owner=False,
+            updated_at=now,
+        )
+    listings_changed()
+    return changed
+
+
 class ModeratorHideError(PermissionDenied):
     """A creation a moderator hid is published again by a moderator only."""
 
@@ -313,6 +376,8 @@ def creation_update(
         if status == Creation.Status.PUBLISHED and actor is not None:
             if not creation.can_publish(actor):
                 raise ModeratorHideError
+        if status == Creation.Status.PENDING and not (actor is None or actor.is_moderator):
+            raise ValidationError({"status": ["Only a review puts a creation in the queue."]})
         for name, value in _status_changes(
             status=status, actor=actor, reason=hidden_reason or ""
         ).items():
@@ -355,7 +420,9 @@ def creation_set_status(*, creations, status: str, actor=None, reason: str = "")
         status=status
     )
     if status == Creation.Status.PUBLISHED and actor is not None and not actor.is_moderator:
-        if changing.filter(hidden_by_moderator=True).exists():
+        if changing.filter(
+            Q(hidden_by_moderator=True) | Q(status=Creation.Status.PENDING)
+        ).exists():
             raise ModeratorHideError
     listings_changed()
     changed = list(changing.select_related("owner"))

@@ -18,3 +18,8 @@ creation_hidden = Signal()
 # A moderator resolved a member's report about a creation. Arguments: creation, reporter,
 # moderator, report_id.
 report_resolved = Signal()
+
+# A moderator acted (moderation's log records it). Arguments: actor, action (a
+# moderation.models.ModerationAction.Action value), targets (model instances), reason,
+# category (a ModerationAction.Category value, default "other").
+moderator_acted = Signal()

@@ -422,6 +422,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # NPU
+# A new member's first uploads wait for a moderator's approval (creations.services
+# .uploads_need_review); 0 turns review off.
+NPU_REVIEW_FIRST_UPLOADS = env_int("NPU_REVIEW_FIRST_UPLOADS", default=3)
 NPU_MAX_TAGS = 10
 NPU_MAX_PARTS = 10
 NPU_MAX_TAG_LENGTH = 50

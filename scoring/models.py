@@ -13,8 +13,9 @@ VOID_REASON_MAX_LENGTH = 500
 
 class ScoreQuerySet(models.QuerySet):
     def counting(self):
-        """Scores that count: every score but those a moderator voided."""
-        return self.filter(voided_at=None)
+        """Scores that count: every score but those a moderator voided and those of a
+        suspended or banned rater."""
+        return self.filter(voided_at=None, rater_restricted=False)
 
     def voided(self):
         return self.exclude(voided_at=None)
@@ -45,6 +46,8 @@ class Score(models.Model):
         related_name="+",
         editable=False,
     )
+    # The rater is suspended or banned: the score counts nowhere until that is lifted.
+    rater_restricted = models.BooleanField(default=False, db_default=False, editable=False)
     void_reason = models.TextField(
         max_length=VOID_REASON_MAX_LENGTH,
         blank=True,

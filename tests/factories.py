@@ -22,6 +22,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     display_name = factory.LazyAttribute(lambda user: user.username.title())
     password = factory.django.Password(PASSWORD)
+    # Members made for tests upload straight to the gallery; tests of the review queue ask
+    # for trusted=False.
+    trusted = True
 
 
 class CreationFactory(factory.django.DjangoModelFactory):

@@ -512,6 +512,11 @@ CASES = [
         api=True,
     ),
     Case("unknown api path", "GET", "/api/v1/nowhere/", everyone(404), api=True),
+    # Members' accounts: e-mail verification -------------------------------------------------
+    # Members' accounts: deletion and export --------------------------------------------------
+    # Moderation: suspensions, bans and trust -------------------------------------------------
+    # Moderation: the log and /about/moderation/ ----------------------------------------------
+    # Moderation: appeals, the queue and the review of first uploads --------------------------
     # Admin ---------------------------------------------------------------------------------
     Case("admin index", "GET", "/admin/", admin_access),
     Case("admin creations", "GET", "/admin/creations/creation/", admin_access),

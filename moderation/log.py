@@ -1,0 +1,65 @@
+"""The moderation log: one `ModerationAction` row per moderator action and target.
+
+Moderation's own services call `moderation_log` directly. Actions other apps own (hiding and
+publishing creations and merging tags in the core, voiding scores in scoring, deleting
+comments in community) send the core's `creations.signals.moderator_acted`, which
+`ModerationConfig.ready()` connects to `moderator_acted_received`. Either way the row is
+written inside the action's transaction: the action and its log entry commit together.
+"""
+
+from collections.abc import Iterable
+
+from django.db import models
+
+from .models import ModerationAction
+
+REPR_MAX = 200
+
+
+def _target(target) -> tuple[str, int | None, str]:
+    if isinstance(target, models.Model):
+        meta = target._meta
+        return f"{meta.app_label}.{meta.model_name}", target.pk, str(target)[:REPR_MAX]
+    return "", None, str(target)[:REPR_MAX]
+
+
+def moderation_log(
+    *,
+    actor,
+    action: str,
+    targets: Iterable,
+    reason: str = "",
+    category: str = ModerationAction.Category.OTHER,
+) -> list[ModerationAction]:
+    """Record that `actor` did `action` to each of `targets`, with the reason given."""
+    if action not in ModerationAction.Action.values:
+        raise ValueError(f"Unknown moderation action {action!r}")
+    if category not in ModerationAction.Category.values:
+        category = ModerationAction.Category.OTHER
+    actor_pk = getattr(actor, "pk", None)
+    rows = []
+    for target in targets:
+        target_type, target_id, target_repr = _target(target)
+        rows.append(
+            ModerationAction(
+                actor_id=actor_pk,
+                actor_name=actor.get_username() if actor_pk else "",
+                action=action,
+                category=category,
+                target_type=target_type,
+                target_id=target_id,
+                target_repr=target_repr,
+                reason=(reason or "").strip()[:1000],
+            )
+        )
+    return ModerationAction.objects.bulk_create(rows)
+
+
+def moderator_acted_received(sender, *, actor, action, targets, reason="", category="", **kwargs):
+    moderation_log(
+        actor=actor,
+        action=action,
+        targets=targets,
+        reason=reason,
+        category=category or ModerationAction.Category.OTHER,
+    )
