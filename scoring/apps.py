@@ -12,3 +12,5 @@ class ScoringConfig(AppConfig):
         from .selectors import unblinded_ids
 
         register_unblinded_finder(unblinded_ids)
+
+        from . import receivers  # noqa: F401
