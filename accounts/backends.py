@@ -3,6 +3,7 @@
 import unicodedata
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 
 from npu_site.ratelimit import body_field, identifier_normalised, username_key
 
@@ -21,19 +22,45 @@ def user_for_email(identifier: str) -> User | None:
     return user_with_email(login_identifier(identifier))
 
 
+class AccountRestrictedError(ValidationError):
+    """The password is right but a moderator suspended or banned the account: the log-in
+    page and the token endpoint show why and until when, never "wrong password"."""
+
+    def __init__(self, user: User):
+        super().__init__(user.restriction_message, code="restricted")
+
+
 class UsernameOrEmailBackend(ModelBackend):
-    """Log in with the username or the e-mail address (any letter case)."""
+    """Log in with the username or the e-mail address (any letter case). A suspended or
+    banned member is refused: with the right password, by AccountRestrictedError (raised out
+    of `authenticate()`, which the log-in forms show as their error); their sessions stop
+    working on their next request (`user_can_authenticate`, which `get_user` asks)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username is not None:
-            username = login_identifier(username)
-            if "@" in username:
-                user = user_for_email(username)
-                if user is None:
-                    User().set_password(password)  # same work as a real check: no timing leak
-                    return None
-                username = user.get_username()
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        username = login_identifier(username)
+        if "@" in username:
+            user = user_for_email(username)
+            if user is None:
+                User().set_password(password)  # same work as a real check: no timing leak
+                return None
+            username = user.get_username()
+        try:
+            user = User._default_manager.get_by_natural_key(username)
+        except User.DoesNotExist:
+            User().set_password(password)  # as ModelBackend does: no timing leak
+            return None
+        if not user.check_password(password):
+            return None
+        if user.is_active and user.is_restricted:
+            raise AccountRestrictedError(user)
+        return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user) -> bool:
+        return super().user_can_authenticate(user) and not getattr(user, "is_restricted", False)
 
 
 def login_key(group, request) -> str:

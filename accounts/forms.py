@@ -10,19 +10,21 @@ from npu_site.text import validate_line
 from .models import User
 
 
-class SignupForm(forms.ModelForm):
-    """The first step of signing up: a username and an address to send the link to.
+class SignupForm(SetPasswordMixin, forms.ModelForm):
+    """Sign-up: a username, an address to verify, and a password (Django's validators).
 
     The address is not a model field here, so the form never checks it against the accounts
-    (the unique constraint included): whether it is taken must not show.
+    (the unique constraint included): whether it is taken must not show. The username is
+    public, so a taken one is a form error.
     """
 
     email = forms.EmailField(
         max_length=254,
         validators=[validate_line],
-        help_text="Private: used only to reset your password. Nobody else sees it. "
-        "We send a link there to finish signing up.",
+        help_text="Private: nobody else sees it. We mail a link there to confirm it; "
+        "you can upload once it is confirmed.",
     )
+    password1, password2 = SetPasswordMixin.create_password_fields()
 
     class Meta:
         model = User
@@ -30,20 +32,15 @@ class SignupForm(forms.ModelForm):
         field_classes = {"username": UsernameField}
         widgets = {"username": forms.TextInput(attrs={"autofocus": True})}
 
-
-class SignupPasswordForm(SetPasswordMixin, forms.Form):
-    """The last step of signing up: the password, checked against the account-to-be."""
-
-    password1, password2 = SetPasswordMixin.create_password_fields()
-
-    def __init__(self, *args, username: str, email: str, **kwargs):
-        self.user = User(username=username, email=email)  # for the similarity validator
-        super().__init__(*args, **kwargs)
-
     def clean(self):
         self.validate_passwords()
-        self.validate_password_for_user(self.user)
         return super().clean()
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now has the username
+        # The similarity validator compares the password with the username and the address.
+        self.instance.email = self.cleaned_data.get("email") or ""
+        self.validate_password_for_user(self.instance)
 
 
 class LoginForm(AuthenticationForm):
@@ -100,7 +97,12 @@ class ProfileForm(forms.ModelForm):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's reset form, its mail sent by the background worker (npu_site.mail)."""
+    """Django's reset form, its mail sent by the background worker (npu_site.mail), and only
+    to a verified address: an unverified one may not be the member's. The page answers the
+    same either way."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if user.email_verified)
 
     def send_mail(
         self,

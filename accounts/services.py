@@ -1,12 +1,15 @@
 """Writes to accounts."""
 
+import logging
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -17,15 +20,24 @@ from rest_framework.authtoken.models import Token
 from npu_site.caching import listings_changed
 from npu_site.mail import mail_queue
 
-from .models import MODERATORS_GROUP, User
+from .models import MODERATORS_GROUP, Restriction, User
 from .selectors import user_with_email
-from .tokens import email_change_token, email_change_token_read, signup_token
+from .signals import member_deleting, member_restricted
+from .tokens import (
+    email_change_token,
+    email_change_token_read,
+    email_verify_token,
+    email_verify_token_read,
+)
 
 EMAIL_TAKEN = "An account with this e-mail address already exists."
 LINK_INVALID = (
     "This link is not valid any more: it was used already, it is too old, or the account's "
     "address or password changed since it was sent."
 )
+ALREADY_VERIFIED = "Your e-mail address is confirmed already."
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -43,9 +55,14 @@ def user_set_moderator(*, user: User, is_moderator: bool) -> User:
     return user
 
 
-def user_create(*, username: str, email: str, password: str) -> User:
-    """Register a member; the caller has validated the password against Django's validators."""
-    user = User(username=username, email=User.objects.normalize_email(email))
+def user_create(*, username: str, email: str, password: str, email_verified: bool = True) -> User:
+    """Register a member; the caller has validated the password against Django's validators.
+
+    Sign-up makes members unverified (`signup_create`); members made any other way count as
+    verified, as `create_user()` does."""
+    user = User(
+        username=username, email=User.objects.normalize_email(email), email_verified=email_verified
+    )
     user.set_password(password)
     user.full_clean(exclude=["password"])
     try:
@@ -77,32 +94,80 @@ def _send(*, to: str, subject: str, template: str, context: dict) -> None:
     mail_queue(EmailMessage(subject, render_to_string(template, context), None, [to]))
 
 
-def signup_request(*, username: str, email: str, base_url: str, next_url: str = "") -> None:
-    """Mail a link that finishes signing up, or, if an account has the address already, a note
-    to that account's owner. Nothing is stored, and the visitor sees the same answer either
-    way: sign-up does not tell anyone which addresses are registered."""
+@transaction.atomic
+def signup_create(
+    *, username: str, email: str, password: str, base_url: str, next_url: str = ""
+) -> User | None:
+    """Sign a visitor up: make an unverified account and mail a link that verifies its
+    address (`email_verify`), or, if an account has the address already, make nothing and
+    mail that account's owner a note. The visitor gets the same answer either way, and the
+    same work is done (the password is hashed either way): sign-up does not tell anyone which
+    addresses are registered. The caller has checked the username is free and validated the
+    password; a username taken meanwhile is a ValidationError on `username`. Returns the new
+    account, or None when the address was taken."""
     email = User.objects.normalize_email(email.strip())
     owner = user_with_email(email)
     if owner is None:
-        token = signup_token(username=username, email=email, next_url=next_url)
-        link = base_url + reverse("accounts:signup_confirm", kwargs={"token": token})
-        _send(
-            to=email,
-            subject="Finish signing up at NPU",
-            template="registration/signup_email.txt",
-            context={"username": username, "link": link},
-        )
+        try:
+            user = user_create(
+                username=username, email=email, password=password, email_verified=False
+            )
+        except ValidationError:
+            owner = user_with_email(email)
+            if owner is None:  # not the address: the username, taken since the form's check
+                raise
+        else:
+            email_verification_send(user=user, base_url=base_url, next_url=next_url)
+            return user
     else:
-        _send(
-            to=owner.email,
-            subject="Your NPU account",
-            template="registration/signup_taken_email.txt",
-            context={
-                "user": owner,
-                "login_link": base_url + reverse("accounts:login"),
-                "reset_link": base_url + reverse("accounts:password_reset"),
-            },
-        )
+        make_password(password)  # as long as making an account takes
+    _send(
+        to=owner.email,
+        subject="Your NPU account",
+        template="registration/signup_taken_email.txt",
+        context={
+            "user": owner,
+            "login_link": base_url + reverse("accounts:login"),
+            "reset_link": base_url + reverse("accounts:password_reset"),
+        },
+    )
+    return None
+
+
+def email_verification_send(*, user: User, base_url: str, next_url: str = "") -> None:
+    """Mail the member a link that verifies their address; a ValidationError if it is
+    verified already."""
+    if user.email_verified:
+        raise ValidationError(ALREADY_VERIFIED, code="already_verified")
+    token = email_verify_token(user=user, next_url=next_url)
+    _send(
+        to=user.email,
+        subject="Confirm your NPU e-mail address",
+        template="accounts/email_verify_email.txt",
+        context={
+            "user": user,
+            "link": base_url + reverse("accounts:email_verify", kwargs={"token": token}),
+        },
+    )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> tuple[User, str]:
+    """Mark the address a verification link was mailed to as verified; return the member and
+    where the link asks to go next. A ValidationError if the link is bad, too old, used
+    already, or older than the member's last address change."""
+    found = email_verify_token_read(token)
+    if found is None:
+        raise ValidationError(LINK_INVALID, code="invalid_link")
+    user, next_url = found
+    # Only the row the link was made for: an address changed meanwhile stays unverified.
+    updated = User.objects.filter(pk=user.pk, email=user.email, email_verified=False).update(
+        email_verified=True
+    )
+    if not updated:
+        raise ValidationError(LINK_INVALID, code="invalid_link")
+    user.email_verified = True
+    return user, next_url
 
 
 def email_change_request(*, user: User, email: str, base_url: str) -> None:
@@ -129,20 +194,35 @@ def email_change_request(*, user: User, email: str, base_url: str) -> None:
         )
 
 
-def email_change_confirm(*, token: str) -> User:
-    """Move a member to the address a link confirms; a ValidationError if it cannot be."""
+@transaction.atomic
+def email_change_confirm(*, token: str, base_url: str) -> User:
+    """Move a member to the address a link confirms, verified (the link was opened from it),
+    and tell the old address of the change; a ValidationError if it cannot be."""
     found = email_change_token_read(token)
     if found is None:
         raise ValidationError(LINK_INVALID, code="invalid_link")
     user, email = found
+    old_email = user.email
     user.email = email
+    user.email_verified = True
     user.clean_fields(exclude=[f.name for f in User._meta.fields if f.name != "email"])
     user.validate_constraints()  # another account may have taken it since
     try:
         with transaction.atomic():
-            user.save(update_fields=["email"])
+            user.save(update_fields=["email", "email_verified"])
     except IntegrityError as error:
         raise ValidationError(EMAIL_TAKEN, code="unique") from error
+    if old_email != email:
+        _send(
+            to=old_email,
+            subject="Your NPU e-mail address was changed",
+            template="accounts/email_changed_notice_email.txt",
+            context={
+                "user": user,
+                "email": email,
+                "reset_link": base_url + reverse("accounts:password_reset"),
+            },
+        )
     return user
 
 
@@ -185,3 +265,104 @@ def user_password_changed(*, user: User, current_session_key: str | None = None)
     session of the member ends except `current_session_key`, the browser that changed it."""
     Token.objects.filter(user=user).delete()
     user_sessions_end(user=user, keep_session_key=current_session_key)
+
+
+# Suspensions, bans and trust. moderation.members checks who may and writes the log; these
+# only change the account and tell the apps that hold the member's data (accounts.signals).
+
+
+def _locked(user: User) -> User:
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def user_restriction_set(*, user: User, restriction: str, reason: str, ends_at=None) -> User:
+    """Suspend (until `ends_at`, or until lifted when None) or ban a member: their sessions
+    end, their API token is refused with the reason (accounts.api.authentication) and works
+    again once lifted, their creations are hidden and their scores stop counting (the
+    receivers of `member_restricted`, in this transaction)."""
+    if restriction not in Restriction.values:
+        raise ValueError(f"Unknown restriction {restriction!r}")
+    locked = _locked(user)
+    locked.restriction = restriction
+    locked.restriction_reason = reason
+    locked.restricted_at = timezone.now()
+    locked.restriction_ends_at = ends_at if restriction == Restriction.SUSPENDED else None
+    locked.save(
+        update_fields=[
+            "restriction",
+            "restriction_reason",
+            "restricted_at",
+            "restriction_ends_at",
+        ]
+    )
+    user_sessions_end(user=locked)
+    member_restricted.send(sender=User, user=locked, restricted=True)
+    listings_changed()
+    return locked
+
+
+@transaction.atomic
+def user_restriction_lift(*, user: User) -> User:
+    """End a member's suspension or ban: they log in again, their token works, their
+    creations hidden with them come back and their scores count again."""
+    locked = _locked(user)
+    locked.restriction = ""
+    locked.restriction_reason = ""
+    locked.restricted_at = None
+    locked.restriction_ends_at = None
+    locked.save(
+        update_fields=[
+            "restriction",
+            "restriction_reason",
+            "restricted_at",
+            "restriction_ends_at",
+        ]
+    )
+    member_restricted.send(sender=User, user=locked, restricted=False)
+    listings_changed()
+    return locked
+
+
+@transaction.atomic
+def user_trust_set(*, user: User, trusted: bool) -> User:
+    """Trust a member (their uploads skip the review of first uploads) or stop trusting them."""
+    user.trusted = bool(trusted)
+    user.save(update_fields=["trusted"])
+    return user
+
+
+# Account deletion. The apps that hold a member's data connect to `member_deleting` and
+# delete or anonymise their part in this transaction (accounts cannot import them).
+
+WRONG_PASSWORD = "That is not your password."
+
+
+@transaction.atomic
+def user_delete(*, user: User, password: str | None = None) -> None:
+    """Delete an account with everything that is the member's: creations and their files,
+    scores (every affected aggregate recomputed), favourites, follows, notifications and data
+    exports; comments stay as a "deleted member"'s. The member's own request passes their
+    `password`, which must match (a 400 naming `password` otherwise, nothing deleted); the
+    admin passes none."""
+    if password is not None and (
+        not isinstance(password, str) or not user.check_password(password)
+    ):
+        raise ValidationError({"password": WRONG_PASSWORD})
+    locked = _locked(user)
+    export_names = list(
+        locked.data_exports.exclude(file_name="").values_list("file_name", flat=True)
+    )
+    member_deleting.send(sender=User, user=locked)
+    locked.delete()
+    transaction.on_commit(lambda: _stored_files_delete(export_names))
+    # Their profile page and every listing that showed their creations.
+    listings_changed()
+
+
+def _stored_files_delete(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete stored file %s", name)

@@ -1,44 +1,49 @@
 from django.contrib import messages
-from django.contrib.auth import SESSION_KEY, login
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django.views.generic import TemplateView
 
 from creations.gallery import gallery_context
-from creations.selectors import member_creation_stats
+from creations.selectors import creations_waiting_for_review, member_creation_stats
 from npu_site.caching import cache_anonymous_page
 from npu_site.ratelimit import (
+    OWN_ADDRESS_MAIL_LIMITS,
     VERIFICATION_MAIL_LIMITS,
     email_key,
+    identifier_normalised,
     limits_exceeded,
     rate_limited,
     too_many_requests,
 )
 
 from .backends import login_key
-from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm, SignupPasswordForm
-from .models import User
-from .selectors import user_with_email
+from .exports import data_export_request, export_for_download
+from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
+from .models import DataExport, User
 from .services import (
     LINK_INVALID,
     api_token_get_or_create,
     api_token_regenerate,
     email_change_confirm,
     email_change_request,
-    signup_request,
-    user_create,
+    email_verification_send,
+    email_verify,
+    signup_create,
+    user_delete,
     user_password_changed,
     user_update_profile,
 )
-from .tokens import email_change_token_read, signup_token_read
+from .tokens import email_change_token_read
 
 
 def _safe_next(request, fallback: str = "/", target: str | None = None) -> str:
@@ -60,59 +65,89 @@ def _site_url(request) -> str:
 def profile(request, username):
     member = get_object_or_404(User, username=username, is_active=True)
     context = gallery_context(request, owner=member)
+    # The member's own uploads still waiting for review are shown to them only.
+    waiting = creations_waiting_for_review(owner=member) if request.user.pk == member.pk else []
     return render(
         request,
         "accounts/profile.html",
-        {**context, "member": member, "stats": member_creation_stats(member=member)},
+        {
+            **context,
+            "member": member,
+            "stats": member_creation_stats(member=member),
+            "waiting_for_review": waiting,
+        },
         status=context["status"],
     )
 
 
+@never_cache
+@sensitive_post_parameters("password1", "password2")
 @rate_limited(("signup", "ip"), ("verification_mail_address", email_key))
 def signup(request):
-    """Sign-up, step one: mail a link to the address (see services.signup_request)."""
+    """Sign-up in one step: an unverified account and a mailed link that verifies it (see
+    services.signup_create). The answer is the same whether the address was free or not."""
     if request.user.is_authenticated:
         return redirect("creations:gallery")
     form = SignupForm(request.POST or None)
+    next_url = _safe_next(request, "")
     if request.method == "POST" and form.is_valid():
-        signup_request(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            base_url=_site_url(request),
-            next_url=_safe_next(request, ""),
-        )
-        return redirect("accounts:signup_sent")
-    return render(
-        request, "registration/signup.html", {"form": form, "next": _safe_next(request, "")}
-    )
+        try:
+            signup_create(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                base_url=_site_url(request),
+                next_url=next_url,
+            )
+        except ValidationError as error:  # the username, taken since the form's check
+            form.add_error(None, error)
+        else:
+            sent = reverse("accounts:signup_sent")
+            return redirect(f"{sent}?{urlencode({'next': next_url})}" if next_url else sent)
+    return render(request, "registration/signup.html", {"form": form, "next": next_url})
 
 
-class SignupSentView(TemplateView):
-    template_name = "registration/signup_sent.html"
+def signup_sent(request):
+    return render(request, "registration/signup_sent.html", {"next": _safe_next(request, "")})
+
+
+def signup_confirm(request, token):
+    """A link mailed by the two-step sign-up this site had before: it no longer makes
+    accounts, and says so."""
+    return render(request, "registration/signup_confirm.html")
 
 
 @never_cache
-@sensitive_post_parameters("password1", "password2")
-def signup_confirm(request, token):
-    """Sign-up, step two, from the mailed link: choose a password; the account is made."""
-    details = signup_token_read(token)
-    if details is None:
-        return render(request, "registration/signup_confirm.html", {"problem": "invalid"})
-    username, email = details["username"], details["email"]
-    if User.objects.filter(username=username).exists() or user_with_email(email) is not None:
-        return render(request, "registration/signup_confirm.html", {"problem": "taken"})
-    form = SignupPasswordForm(request.POST or None, username=username, email=email)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = user_create(
-                username=username, email=email, password=form.cleaned_data["password1"]
-            )
-        except ValidationError:  # taken since the page was shown
-            return render(request, "registration/signup_confirm.html", {"problem": "taken"})
-        login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
-        messages.success(request, f"Welcome to NPU, {user.username}! Share your first creation.")
-        return redirect(_safe_next(request, target=details["next"]))
-    return render(request, "registration/signup_confirm.html", {"form": form, "username": username})
+def email_verify_view(request, token):
+    """The link mailed at sign-up (or asked for again): opening it verifies the address."""
+    try:
+        member, next_url = email_verify(token=token)
+    except ValidationError as error:
+        return render(
+            request, "accounts/email_verify.html", {"problem": " ".join(error.messages)}, status=400
+        )
+    upload = reverse("creations:new")
+    next_url = _safe_next(request, upload, target=next_url or upload)
+    return render(
+        request,
+        "accounts/email_verify.html",
+        {"member": member, "next": next_url, "next_is_upload": next_url == upload},
+    )
+
+
+@login_required
+@require_POST
+def email_verify_resend(request):
+    """Mail the member a new verification link, within the limits of mail to an address."""
+    if request.user.email_verified:
+        messages.info(request, "Your e-mail address is confirmed already.")
+        return redirect(_safe_next(request, reverse("accounts:settings")))
+    wait = limits_exceeded(request, *OWN_ADDRESS_MAIL_LIMITS)
+    if wait is not None:
+        return too_many_requests(request, wait)
+    email_verification_send(user=request.user, base_url=_site_url(request))
+    messages.success(request, f"We sent a new link to {request.user.email}. It works for one day.")
+    return redirect(_safe_next(request, reverse("accounts:settings")))
 
 
 @method_decorator(rate_limited(("login_ip", "ip"), ("login_username", login_key)), "post")
@@ -216,7 +251,7 @@ def email_confirm(request, token):
         return render(request, "accounts/email_confirm.html", {"problem": LINK_INVALID})
     if request.method == "POST":
         try:
-            user = email_change_confirm(token=token)
+            user = email_change_confirm(token=token, base_url=_site_url(request))
         except ValidationError as error:  # another account has taken the address since
             problem = " ".join(error.messages)
             return render(request, "accounts/email_confirm.html", {"problem": problem})
@@ -239,3 +274,76 @@ def api_token_reset(request):
     api_token_regenerate(user=request.user)
     messages.success(request, "A new API token is made; the old one no longer works.")
     return redirect("accounts:api_token")
+
+
+def own_username_key(group, request) -> str:
+    """The log-in limit's per-account key for a logged-in member retyping their password."""
+    return identifier_normalised(request.user.get_username())
+
+
+# Password tries to delete an account count against the log-in limits (10 a minute per IP and
+# per account), so the confirmation cannot be used to guess a password faster than log-in.
+ACCOUNT_PASSWORD_LIMITS = (("login_ip", "ip"), ("login_username", own_username_key))
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("password")
+def account_delete(request):
+    """What goes with the account, and a form that deletes it once the password is typed."""
+    error = ""
+    if request.method == "POST":
+        wait = limits_exceeded(request, *ACCOUNT_PASSWORD_LIMITS)
+        if wait is not None:
+            return too_many_requests(request, wait)
+        try:
+            user_delete(user=request.user, password=request.POST.get("password", ""))
+        except ValidationError as invalid:
+            error = " ".join(invalid.message_dict.get("password", invalid.messages))
+        else:
+            logout(request)
+            messages.success(request, "Your account and everything in it are deleted. Goodbye.")
+            return redirect("creations:gallery")
+    return render(request, "accounts/delete.html", {"error": error}, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def export_request(request):
+    """The settings page's button: start a data export (one at a time, a few a day)."""
+    try:
+        export, created = data_export_request(user=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("accounts:settings")
+    export.refresh_from_db()  # built already when no worker runs tasks
+    if export.status == DataExport.Status.READY:
+        messages.success(request, "Your data export is ready: your notifications link to it.")
+    elif created:
+        messages.success(
+            request, "Your data export is being prepared. A notification will link to it."
+        )
+    else:
+        messages.info(request, "Your data export is still being prepared.")
+    return redirect("accounts:settings")
+
+
+@never_cache
+def export_download(request, token):
+    """The zip of a data export, for its member only (anyone else, or an expired or forged
+    link: a 404)."""
+    export = export_for_download(user=request.user, token=token)
+    if export is None:
+        raise Http404("No such export, or it has expired.")
+    try:
+        stored = default_storage.open(export.file_name, "rb")
+    except FileNotFoundError as error:
+        raise Http404("No such export, or it has expired.") from error
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=f"npu-{request.user.get_username()}-{export.created_at:%Y-%m-%d}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -11,7 +11,9 @@ Kinds and their data:
 - `follow_created`: follow_id
 - `creation_scored`: creation_id, user_id, score_id
 - `creation_hidden`: creation_id, actor_id, reason
+- `creation_approved`: creation_id, actor_id
 - `report_resolved`: report_id, creation_id, reporter_id, moderator_id
+- `appeal_decided`: appeal_id, creation_id, owner_id, granted, note
 """
 
 from npu_site.background import enqueue
@@ -23,7 +25,9 @@ EVENT_KINDS = (
     "follow_created",
     "creation_scored",
     "creation_hidden",
+    "creation_approved",
     "report_resolved",
+    "appeal_decided",
 )
 
 

@@ -49,6 +49,8 @@ EMAIL_BY_DEFAULT: dict[str, bool] = {
     Kind.FOLLOWER.value: False,
     Kind.REPORT_RESOLVED.value: True,
     Kind.CREATION_HIDDEN.value: True,
+    Kind.UPLOAD_APPROVED.value: True,
+    Kind.APPEAL_DECIDED.value: True,
 }
 
 # An event whose processing failed this often is left alone by the sweep (and logged): a bug to
@@ -198,6 +200,31 @@ def notification_parts(notification, *, viewer) -> list[tuple[str, str | None]]:
             (title, creation_url),
             (f": {reason}" if reason else ".", None),
         ]
+    if kind == Kind.UPLOAD_APPROVED:
+        return [
+            ("A moderator approved your upload ", None),
+            (title, creation_url),
+            (": it is published.", None),
+        ]
+    if kind == Kind.EXPORT_READY:
+        return [
+            ("Your data export is ready: ", None),
+            ("download the zip", notification.url or None),
+            (" (the link works for 7 days).", None),
+        ]
+    if kind == Kind.APPEAL_DECIDED:
+        note = notification.reason.strip()
+        if appeal_was_granted(notification):
+            return [
+                ("A moderator granted your appeal about ", None),
+                (title, creation_url),
+                (f": it is published again. {note}" if note else ": it is published again.", None),
+            ]
+        return [
+            ("A moderator denied your appeal about ", None),
+            (title, creation_url),
+            (f": it stays hidden. {note}" if note else ": it stays hidden.", None),
+        ]
     if kind == Kind.REPORT_RESOLVED:
         shown = creation is not None and can_see_creation(viewer, creation)
         return [
@@ -206,6 +233,12 @@ def notification_parts(notification, *, viewer) -> list[tuple[str, str | None]]:
             (". Thank you.", None),
         ]
     return [(notification.get_kind_display(), None)]
+
+
+def appeal_was_granted(notification) -> bool:
+    """An appeal's notification says how it was decided in its source (`appeal:<id>:granted`
+    or `appeal:<id>:denied`): the row has no column of its own for it."""
+    return notification.source.endswith(":granted")
 
 
 def notification_text(notification, *, viewer) -> str:
@@ -234,6 +267,8 @@ def notification_target(notification, *, viewer) -> str:
         return creation.get_absolute_url()
     if notification.kind == Kind.FOLLOWER and notification.actor is not None:
         return notification.actor.get_absolute_url()
+    if notification.url:
+        return notification.url
     return reverse("community:notifications")
 
 
@@ -325,6 +360,21 @@ def _insert(notifications) -> None:
         return
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
     _unread_changed(notification.recipient_id for notification in notifications)
+
+
+def export_ready_notify(*, user, export_id: int, url: str) -> None:
+    """Tell a member their data export is ready, with the link to download it (once per
+    export)."""
+    _insert(
+        [
+            Notification(
+                recipient=user,
+                kind=Kind.EXPORT_READY,
+                url=url,
+                source=f"export:{export_id}",
+            )
+        ]
+    )
 
 
 def _mentioned_members(body: str) -> list:
@@ -497,6 +547,27 @@ def _on_creation_hidden(event) -> None:
     )
 
 
+def _on_creation_approved(event) -> None:
+    """The owner hears that a moderator approved their upload (not which moderator)."""
+    creation = Creation.objects.filter(pk=_id(event.data, "creation_id")).first()
+    if (
+        creation is None
+        or creation.status != Creation.Status.PUBLISHED  # hidden since
+        or creation.owner_id == _id(event.data, "actor_id")
+    ):
+        return
+    _insert(
+        [
+            Notification(
+                recipient_id=creation.owner_id,
+                kind=Kind.UPLOAD_APPROVED,
+                creation=creation,
+                source=f"approved:{creation.pk}",
+            )
+        ]
+    )
+
+
 def _on_report_resolved(event) -> None:
     """The reporter hears that a moderator resolved their report (not which moderator)."""
     report_id = _id(event.data, "report_id")
@@ -516,12 +587,36 @@ def _on_report_resolved(event) -> None:
     )
 
 
+def _on_appeal_decided(event) -> None:
+    """The owner hears how a moderator decided their appeal, and the moderator's note (not
+    which moderator)."""
+    appeal_id = _id(event.data, "appeal_id")
+    creation = Creation.objects.filter(pk=_id(event.data, "creation_id")).first()
+    if appeal_id is None or creation is None or creation.owner_id != _id(event.data, "owner_id"):
+        return
+    note = event.data.get("note", "")
+    decided = "granted" if event.data.get("granted") is True else "denied"
+    _insert(
+        [
+            Notification(
+                recipient_id=creation.owner_id,
+                kind=Kind.APPEAL_DECIDED,
+                creation=creation,
+                reason=(note if isinstance(note, str) else "")[:1000],
+                source=f"appeal:{appeal_id}:{decided}",
+            )
+        ]
+    )
+
+
 RULES = {
     "comment_created": _on_comment_created,
     "follow_created": _on_follow_created,
     "creation_scored": _on_creation_scored,
     "creation_hidden": _on_creation_hidden,
+    "creation_approved": _on_creation_approved,
     "report_resolved": _on_report_resolved,
+    "appeal_decided": _on_appeal_decided,
 }
 
 

@@ -91,7 +91,7 @@ class CreationAdmin(admin.ModelAdmin):
     search_fields = ("title", "owner__username", "tags__name")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
-    actions = ("hide_selected", "publish_selected")
+    actions = ("hide_selected", "publish_selected", "approve_selected")
     fields = (
         "large_preview",
         "title",
@@ -182,6 +182,16 @@ class CreationAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"Published {changed} creation(s).", messages.SUCCESS)
 
+    @admin.action(description="Approve selected uploads", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        # Only uploads still waiting: a hidden creation stays hidden (publish it on purpose).
+        changed = creation_set_status(
+            creations=queryset.filter(status=Creation.Status.PENDING),
+            status=Creation.Status.PUBLISHED,
+            actor=request.user,
+        )
+        self.message_user(request, f"Approved {changed} upload(s).", messages.SUCCESS)
+
     def get_form(self, request, obj=None, **kwargs):
         kwargs.setdefault("form", CreationAdminForm)
         return super().get_form(request, obj, **kwargs)
@@ -189,6 +199,10 @@ class CreationAdmin(admin.ModelAdmin):
     # Saving goes through creation_update, like the pages and the API: the same rules (at most
     # ten tags and parts, normalised tags) and the same cache invalidation.
     def save_model(self, request, obj, form, change):
+        # The form has written its values onto `obj` already: give it back the stored status,
+        # so the service sees a change of status (who hid it, the log, the owner's notice).
+        if change:
+            obj.status = form.initial.get("status", obj.status)
         creation_update(
             creation=obj,
             actor=request.user,
@@ -261,7 +275,9 @@ class TagAdmin(TaggitTagAdmin):
         )
         if form.is_valid():
             try:
-                target = tag_merge(sources=tags, target_name=form.cleaned_data["target_name"])
+                target = tag_merge(
+                    sources=tags, target_name=form.cleaned_data["target_name"], actor=request.user
+                )
             except ValidationError as error:
                 form.add_error("target_name", error)
             else:

@@ -22,6 +22,15 @@ def gallery_creations(*, owner=None) -> QuerySet[Creation]:
     return creations.sorted_by(None)
 
 
+def creations_waiting_for_review(*, owner) -> list[Creation]:
+    """`owner`'s uploads waiting for a moderator's review, oldest first, ready for cards."""
+    return list(
+        Creation.objects.filter(owner=owner, status=Creation.Status.PENDING)
+        .for_cards()
+        .order_by("created_at", "pk")
+    )
+
+
 def creation_for_detail(*, viewer, pk: int) -> Creation:
     """One creation as `viewer` may see it; raises Creation.DoesNotExist otherwise."""
     return Creation.objects.visible_to(viewer).for_cards().prefetch_related("parts").get(pk=pk)

@@ -22,7 +22,7 @@ from parts.selectors import part_numbers_parse, parts_resolve
 from .images import ProcessedImage, image_delete, image_process, image_store
 from .models import SEARCH_CONFIG, Creation, ImageHashBand, validate_upload_key
 from .selectors import creation_by_upload_key, hash_bands, similar_creations
-from .signals import creation_hidden
+from .signals import creation_approved, creation_hidden, moderator_acted
 from .tagging import tag_normalize, tags_parse
 
 # The columns creation_lookups_refresh() writes.
@@ -327,6 +327,13 @@ class ModeratorHideError(PermissionDenied):
         super().__init__(self.message)
 
 
+class ReviewPendingError(ModeratorHideError):
+    """An upload waiting for review leaves the queue by a moderator's hand only: its owner
+    cannot publish it, nor hide it to publish it later."""
+
+    message = "This upload waits for a moderator's review; only a moderator can change its status."
+
+
 def _status_changes(*, status: str, actor, reason: str) -> dict:
     """The columns a status change by `actor` writes (who hid it, when and why)."""
     if status == Creation.Status.HIDDEN:
@@ -372,7 +379,10 @@ def creation_update(
     for name, value in fields.items():
         setattr(creation, name, value.strip() if isinstance(value, str) else value)
     hidden_now = status != creation.status and status == Creation.Status.HIDDEN
+    status_before = creation.status
     if status != creation.status:
+        if creation.status == Creation.Status.PENDING and not (actor is None or actor.is_moderator):
+            raise ReviewPendingError
         if status == Creation.Status.PUBLISHED and actor is not None:
             if not creation.can_publish(actor):
                 raise ModeratorHideError
@@ -388,6 +398,10 @@ def creation_update(
     creation.save()
     if hidden_now:
         _hidden_by_moderator([creation], actor=actor, reason=creation.hidden_reason)
+    if status != status_before:
+        _moderator_changed_status(
+            [(creation, status_before)], actor=actor, status=status, reason=creation.hidden_reason
+        )
     if tag_names is not None:
         creation.tags.set(tag_names)
         # A list from for_cards()'s prefetch would still show the old tags.
@@ -419,6 +433,9 @@ def creation_set_status(*, creations, status: str, actor=None, reason: str = "")
     changing = Creation.objects.filter(pk__in=[creation.pk for creation in creations]).exclude(
         status=status
     )
+    if actor is not None and not actor.is_moderator:
+        if changing.filter(status=Creation.Status.PENDING).exists():
+            raise ReviewPendingError
     if status == Creation.Status.PUBLISHED and actor is not None and not actor.is_moderator:
         if changing.filter(
             Q(hidden_by_moderator=True) | Q(status=Creation.Status.PENDING)
@@ -431,6 +448,12 @@ def creation_set_status(*, creations, status: str, actor=None, reason: str = "")
     )
     if status == Creation.Status.HIDDEN:
         _hidden_by_moderator(changed, actor=actor, reason=reason.strip())
+    _moderator_changed_status(
+        [(creation, creation.status) for creation in changed],
+        actor=actor,
+        status=status,
+        reason=reason.strip() if status == Creation.Status.HIDDEN else "",
+    )
     return count
 
 
@@ -443,12 +466,48 @@ def _hidden_by_moderator(creations, *, actor, reason: str) -> None:
             creation_hidden.send(Creation, creation=creation, actor=actor, reason=reason)
 
 
+def _moderator_changed_status(changes, *, actor, status: str, reason: str) -> None:
+    """Log a moderator's hide or publish of creations that are not theirs (moderation's log,
+    through `moderator_acted`). Publishing one that waited for review is an approval, which
+    its owner hears of (`creation_approved`). `changes` pairs each changed creation with its
+    status before the change."""
+    if actor is None or not actor.is_moderator:
+        return
+    others = [(creation, before) for creation, before in changes if creation.owner_id != actor.pk]
+    if status == Creation.Status.HIDDEN:
+        _moderator_acted(actor, "hide", [creation for creation, _ in others], reason=reason)
+    elif status == Creation.Status.PUBLISHED:
+        waited = [creation for creation, before in others if before == Creation.Status.PENDING]
+        published = [creation for creation, before in others if before != Creation.Status.PENDING]
+        _moderator_acted(actor, "publish", published)
+        _moderator_acted(actor, "approve", waited, category="review")
+        for creation in waited:
+            creation_approved.send(Creation, creation=creation, actor=actor)
+
+
+def _moderator_acted(actor, action: str, targets, *, reason: str = "", category: str = "") -> None:
+    """Tell moderation's log of a moderator action (the core never imports moderation: the
+    action and category are its `ModerationAction` values, by name)."""
+    if targets:
+        moderator_acted.send(
+            Creation,
+            actor=actor,
+            action=action,
+            targets=list(targets),
+            reason=reason,
+            category=category or "other",
+        )
+
+
 @transaction.atomic
-def tag_merge(*, sources: Iterable[Tag], target_name: str) -> Tag:
-    """Move every creation from `sources` onto the tag named `target_name`, then drop sources."""
+def tag_merge(*, sources: Iterable[Tag], target_name: str, actor=None) -> Tag:
+    """Move every creation from `sources` onto the tag named `target_name`, then drop sources.
+    A moderator's merge (`actor`) is logged with the sources' names."""
     name = tag_normalize(target_name)
     target = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+    sources = list(sources)
     source_ids = [tag.pk for tag in sources if tag.pk != target.pk]
+    source_names = [tag.name for tag in sources if tag.pk != target.pk]
     content_type = ContentType.objects.get_for_model(Creation)
     already_tagged = TaggedItem.objects.filter(tag=target, content_type=content_type).values(
         "object_id"
@@ -469,6 +528,10 @@ def tag_merge(*, sources: Iterable[Tag], target_name: str) -> Tag:
     Tag.objects.filter(pk__in=source_ids).delete()  # cascades to the remaining TaggedItems
     creation_lookups_refresh(creation_ids=affected)
     listings_changed()
+    if actor is not None and actor.is_moderator and source_names:
+        _moderator_acted(
+            actor, "tag_merge", [target], reason=f"Merged into it: {', '.join(source_names)}."
+        )
     return target
 
 

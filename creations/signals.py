@@ -15,9 +15,17 @@ creation_scored = Signal()
 # A moderator hid a creation that is not theirs. Arguments: creation, actor, reason.
 creation_hidden = Signal()
 
+# A moderator approved a new member's upload that waited for review (it is published now).
+# Arguments: creation, actor.
+creation_approved = Signal()
+
 # A moderator resolved a member's report about a creation. Arguments: creation, reporter,
 # moderator, report_id.
 report_resolved = Signal()
+
+# A moderator decided an owner's appeal against the hide of their creation (granted: published
+# again; denied: it stays hidden). Arguments: creation, owner, granted, note, appeal_id.
+appeal_decided = Signal()
 
 # A moderator acted (moderation's log records it). Arguments: actor, action (a
 # moderation.models.ModerationAction.Action value), targets (model instances), reason,

@@ -16,7 +16,13 @@ from .forms import CreationEditForm, CreationForm
 from .gallery import gallery_context
 from .models import Creation, validate_upload_key
 from .selectors import creation_by_upload_key, creation_for_detail, tag_cloud, tag_is_public
-from .services import creation_create_once, creation_delete, creation_update
+from .services import (
+    EmailNotVerifiedError,
+    creation_create_once,
+    creation_delete,
+    creation_update,
+    creation_upload_check,
+)
 
 
 @cache_anonymous_page
@@ -85,6 +91,17 @@ def creation_detail(request, pk):
 @login_required
 @rate_limited(("upload", "user"))
 def creation_new(request):
+    try:
+        creation_upload_check(owner=request.user)
+    except EmailNotVerifiedError:
+        # The notice and a button that mails the link again, instead of the form; a post is
+        # refused before its files are read.
+        return render(
+            request,
+            "creations/creation_form.html",
+            {"email_unverified": True},
+            status=403 if request.method == "POST" else 200,
+        )
     if request.method == "POST":
         # A second post of the same form is answered before its picture is processed again.
         earlier = creation_by_upload_key(
@@ -102,7 +119,14 @@ def creation_new(request):
             if not created:
                 return _already_published(request, creation)
             tags = ", ".join(form.cleaned_data["tags"]) or "none"
-            messages.success(request, f"Your creation is published. Tags: {tags}.")
+            if creation.status == Creation.Status.PENDING:
+                messages.success(
+                    request,
+                    "Your creation is saved and waits for review: a moderator looks at a new "
+                    f"member's first uploads before they are published. Tags: {tags}.",
+                )
+            else:
+                messages.success(request, f"Your creation is published. Tags: {tags}.")
             for match in creation.possible_duplicates.visible_to(request.user)[:3]:
                 messages.warning(
                     request,
@@ -128,7 +152,10 @@ def _upload_key(value) -> str:
 
 
 def _already_published(request, creation):
-    messages.info(request, "This upload was already published: here it is.")
+    if creation.status == Creation.Status.PENDING:
+        messages.info(request, "This upload was already sent and waits for review: here it is.")
+    else:
+        messages.info(request, "This upload was already published: here it is.")
     return redirect(creation)
 
 

@@ -7,6 +7,11 @@ from django.db.models import Count, Q
 from creations.admin import CreationAdmin
 from creations.models import Creation
 
+from . import (
+    admin_appeals,  # noqa: F401  (registers the appeal admin and the queue)
+    admin_log,  # noqa: F401  (registers the moderation log's admin)
+    admin_members,  # noqa: F401  (registers the member admin: suspend, ban, trust)
+)
 from .models import Report
 from .services import report_reopen, report_resolve
 
@@ -52,7 +57,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reopen selected reports", permissions=["change"])
     def reopen_selected(self, request, queryset):
-        changed = report_reopen(reports=queryset)
+        changed = report_reopen(reports=queryset, moderator=request.user)
         self.message_user(request, f"Reopened {changed} report(s).", messages.SUCCESS)
 
 

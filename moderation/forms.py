@@ -1,5 +1,7 @@
 from django import forms
 
+from npu_site.text import validate_text
+
 from .models import Report
 
 
@@ -12,3 +14,12 @@ class ReportForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"note": "Anything the moderators should know (optional)"}
+
+
+class AppealForm(forms.Form):
+    note = forms.CharField(
+        label="Why should it be published again?",
+        max_length=1000,
+        validators=[validate_text],
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

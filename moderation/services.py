@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from creations.signals import report_resolved
 
-from .models import Report
+from .log import moderation_log
+from .models import ModerationAction, Report
 
 
 class OwnCreationReportError(PermissionDenied):
@@ -63,12 +64,32 @@ def report_resolve(*, reports, moderator) -> int:
             moderator=moderator,
             report_id=report.pk,
         )
+    _log_by_reason(moderator, ModerationAction.Action.RESOLVE_REPORT, open_reports)
     return changed
 
 
 @transaction.atomic
-def report_reopen(*, reports) -> int:
-    """Put resolved reports back in the moderators' queue; returns how many changed."""
-    return Report.objects.filter(
-        pk__in=[report.pk for report in reports], status=Report.Status.RESOLVED
-    ).update(status=Report.Status.OPEN, resolved_at=None, resolved_by=None)
+def report_reopen(*, reports, moderator=None) -> int:
+    """Put resolved reports back in the moderators' queue; returns how many changed. The
+    `moderator` who reopens them is logged."""
+    resolved = list(
+        Report.objects.select_for_update()
+        .filter(pk__in=[report.pk for report in reports], status=Report.Status.RESOLVED)
+        .select_related("creation")
+    )
+    changed = Report.objects.filter(pk__in=[report.pk for report in resolved]).update(
+        status=Report.Status.OPEN, resolved_at=None, resolved_by=None
+    )
+    _log_by_reason(moderator, ModerationAction.Action.REOPEN_REPORT, resolved)
+    return changed
+
+
+def _log_by_reason(moderator, action: str, reports) -> None:
+    """One log row per report, its category the report's reason."""
+    if moderator is None:
+        return
+    by_reason: dict[str, list[Report]] = {}
+    for report in reports:
+        by_reason.setdefault(report.reason, []).append(report)
+    for reason, targets in by_reason.items():
+        moderation_log(actor=moderator, action=action, targets=targets, category=reason)

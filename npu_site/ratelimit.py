@@ -48,6 +48,12 @@ def email_key(group, request) -> str:
     return identifier_normalised(body_field(request, "email"))
 
 
+def own_email_key(group, request) -> str:
+    """The logged-in member's own address, normalised: a link mailed to it again counts
+    against the same limit as mail to a typed-in address."""
+    return identifier_normalised(request.user.email)
+
+
 def rate_limit_exceeded(request, name: str, *, key) -> int | None:
     """Count this request against limit `name`; return seconds to wait if it is over.
 
@@ -113,6 +119,13 @@ def too_many_requests(request, retry_after: int):
 VERIFICATION_MAIL_LIMITS = (
     ("verification_mail_ip", "ip"),
     ("verification_mail_address", email_key),
+)
+
+
+# A verification link mailed again to the member's own address: per client and per address.
+OWN_ADDRESS_MAIL_LIMITS = (
+    ("verification_mail_ip", "ip"),
+    ("verification_mail_address", own_email_key),
 )
 
 

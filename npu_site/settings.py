@@ -378,7 +378,8 @@ TAGGIT_STRING_FROM_TAGS = "creations.tagging.tags_to_string"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous writes a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token class, refusing a suspended or banned member's token with the reason.
+        "accounts.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -511,7 +512,8 @@ if CELERY_TASK_ALWAYS_EAGER:
 # Tasks outside the apps' tasks.py modules (which the worker finds by itself): mail.
 CELERY_IMPORTS = ("npu_site.mail",)
 # The beat schedule (`celery -A npu_site beat`): digests and the sweep that picks up work whose
-# queueing failed while the broker was down, and the hourly ranking refresh.
+# queueing failed while the broker was down, the hourly ranking refresh, and the sweep that
+# lifts suspensions whose end has passed.
 CELERY_BEAT_SCHEDULE = {
     "community-process-pending-events": {
         "task": "community.tasks.process_pending_events",
@@ -524,5 +526,13 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-refresh-rankings": {
         "task": "scoring.tasks.refresh_rankings",
         "schedule": 3600.0,
+    },
+    "accounts-purge-exports": {
+        "task": "accounts.tasks.purge_exports",
+        "schedule": 3600.0,
+    },
+    "moderation-restrictions-expire": {
+        "task": "moderation.tasks.restrictions_expire",
+        "schedule": 300.0,
     },
 }

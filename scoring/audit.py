@@ -1,7 +1,8 @@
 """Reads for moderators looking for score manipulation: one creation's audit, and the
 site-wide list of the strongest suspects (the score admin's audit and suspects pages).
 
-Three signs, each counted over counting scores only (a voided score has been dealt with):
+Three signs, each counted over counting scores only (a voided score, or one of a suspended
+or banned rater, has been dealt with):
 
 - a **young account**: the rater's account was younger than YOUNG_ACCOUNT when they scored;
 - a **burst**: at least BURST_SCORES scores of one creation within BURST_WINDOW; a score is
@@ -238,7 +239,9 @@ def creation_audit(*, creation: Creation) -> CreationAudit:
         age = score.created_at - score.user.date_joined
         timeline.append(TimelineScore(score=score, account_age=age, is_young=age < YOUNG_ACCOUNT))
 
-    counting = [row for row in timeline if not row.is_voided]
+    # Counting as Score.objects.counting() does: a suspended or banned rater's scores are
+    # dealt with too.
+    counting = [row for row in timeline if not row.is_voided and not row.score.rater_restricted]
     bursts = []
     for run in _mark_bursts(counting):
         members = []
@@ -350,7 +353,8 @@ _RECENT = """
         FROM {score} AS s
         JOIN {creation} AS c ON c.id = s.creation_id
         JOIN {user} AS u ON u.id = s.user_id
-        WHERE s.voided_at IS NULL AND s.created_at >= %(window_start)s
+        WHERE s.voided_at IS NULL AND NOT s.rater_restricted
+          AND s.created_at >= %(window_start)s
     ),
     edges AS (
         SELECT user_id AS rater_id, owner_id, COUNT(*) AS scored, SUM(twice) AS twice

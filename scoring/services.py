@@ -36,7 +36,7 @@ from creations.ranking import (
     top_value,
     trending_value,
 )
-from creations.signals import creation_scored
+from creations.signals import creation_scored, moderator_acted
 from npu_site.caching import listings_changed, object_changed
 from npu_site.db import without_statement_timeout
 from npu_site.text import validate_text
@@ -316,7 +316,7 @@ _STATS_SQL = """
             SELECT creation_id, creativity, uniqueness,
                    extract(epoch FROM updated_at - %(epoch)s) / %(half_life)s AS x
             FROM {score}
-            WHERE voided_at IS NULL
+            WHERE voided_at IS NULL AND NOT rater_restricted
         ) AS timed
     ) AS windowed
     GROUP BY creation_id
@@ -357,7 +357,8 @@ def _refresh_all_on_postgresql() -> int:
             f"""UPDATE {creation} AS c SET score_count = 0, creativity_avg = NULL,
                     uniqueness_avg = NULL, rating = NULL, top = NULL, trending = NULL
                 WHERE NOT EXISTS (SELECT 1 FROM {score} AS s
-                                  WHERE s.creation_id = c.id AND s.voided_at IS NULL)
+                                  WHERE s.creation_id = c.id AND s.voided_at IS NULL
+                                    AND NOT s.rater_restricted)
                   AND (score_count <> 0 OR rating IS NOT NULL OR top IS NOT NULL
                        OR trending IS NOT NULL)"""
         )
@@ -425,6 +426,15 @@ def _lock(creation: Creation) -> Creation:
     return Creation.objects.select_for_update().get(pk=creation.pk)
 
 
+class RestrictedRaterError(PermissionDenied):
+    """A suspended or banned member does not score (they cannot log in either)."""
+
+    message = "Your account is suspended or banned, so you can't score."
+
+    def __init__(self):
+        super().__init__(self.message)
+
+
 class VoidedScoreError(PermissionDenied):
     """A score a moderator voided stays as it is until a moderator restores it."""
 
@@ -449,6 +459,8 @@ def score_upsert(*, user, creation, creativity: int, uniqueness: int) -> tuple[S
     """Create or replace `user`'s score of `creation`; returns (score, created)."""
     creativity = _check_value("creativity", creativity)
     uniqueness = _check_value("uniqueness", uniqueness)
+    if getattr(user, "is_restricted", False):
+        raise RestrictedRaterError
     locked = _lock(creation)
     if locked.owner_id == user.pk:
         raise OwnCreationScoreError
@@ -458,7 +470,13 @@ def score_upsert(*, user, creation, creativity: int, uniqueness: int) -> tuple[S
     created = score is None
     if created:
         score = Score.objects.create(
-            user=user, creation=locked, creativity=creativity, uniqueness=uniqueness
+            user=user,
+            creation=locked,
+            creativity=creativity,
+            uniqueness=uniqueness,
+            # A suspension past its end but not yet lifted: like the rater's other scores,
+            # it counts once the sweep lifts it (rater_scores_set_restricted).
+            rater_restricted=bool(getattr(user, "restriction", "")),
         )
     else:
         score.creativity, score.uniqueness = creativity, uniqueness
@@ -558,6 +576,15 @@ def _scores_set_voided(*, scores, actor, reason: str, void: bool) -> int:
         )
         for score in changing
     )
+    # The one moderation log too (moderation writes the rows, in this transaction).
+    moderator_acted.send(
+        Score,
+        actor=actor,
+        action="void_score" if void else "restore_score",
+        targets=changing,
+        reason=reason,
+        category="manipulation",
+    )
     _after_scores_changed(
         user_ids=[score.user_id for score in changing],
         creation_ids=[score.creation_id for score in changing if score.creation_id in creation_ids],
@@ -579,6 +606,26 @@ def scores_restore(*, scores, actor, reason: str) -> int:
     """Undo voiding (a moderator, with a reason), recomputed and logged the same way; returns
     how many scores count again."""
     return _scores_set_voided(scores=scores, actor=actor, reason=reason, void=False)
+
+
+@transaction.atomic
+def rater_scores_set_restricted(*, user, restricted: bool) -> int:
+    """Stop counting every score of a suspended or banned member (`restricted=True`), or
+    count them again once it is lifted: the aggregates and rankings of every creation they
+    scored and their calibration are recomputed in this transaction. Returns how many scores
+    changed. Called by scoring.receivers on accounts.signals.member_restricted."""
+    score_ids = list(
+        Score.objects.filter(user=user, rater_restricted=not restricted).values_list(
+            "pk", flat=True
+        )
+    )
+    if not score_ids:
+        return 0
+    creation_ids = _lock_creations_of(score_ids)
+    Score.objects.filter(pk__in=score_ids).update(rater_restricted=restricted)
+    _after_scores_changed(user_ids=[user.pk], creation_ids=creation_ids)
+    listings_changed()
+    return len(score_ids)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from community.notifications import unsubscribe_token
 from community.services.comments import comment_create
 from creations.models import Creation
 from creations.services import creation_update
-from moderation.models import Report
+from moderation.models import ModerationAction, Report
 from scoring.models import Score
 from tests.conftest import client_for
 from tests.factories import CreationFactory, ReportFactory, ScoreFactory
@@ -513,10 +513,151 @@ CASES = [
     ),
     Case("unknown api path", "GET", "/api/v1/nowhere/", everyone(404), api=True),
     # Members' accounts: e-mail verification -------------------------------------------------
+    Case("verification link, forged", "GET", "/accounts/verify/forged/", everyone(400)),
+    # Every member of the world is verified: the link is not sent again.
+    Case("verification link again", "POST", "/accounts/verify/resend/", members(302)),
+    Case("verification link again by GET", "GET", "/accounts/verify/resend/", members(405)),
+    Case(
+        "verification link again (API)",
+        "POST",
+        "/api/v1/users/me/verify-email/",
+        members(400, anonymous=401),
+        api=True,
+    ),
     # Members' accounts: deletion and export --------------------------------------------------
+    Case("delete your account", "GET", "/accounts/delete/", members(200)),
+    # A wrong password: the form again, nothing deleted (the right one is tests/accounts).
+    Case(
+        "delete your account, wrong password",
+        "POST",
+        "/accounts/delete/",
+        members(400),
+        data={"password": "wrong"},
+    ),
+    Case(
+        "delete your account (API), wrong password",
+        "DELETE",
+        "/api/v1/users/me/",
+        members(400, anonymous=401),
+        data={"password": "wrong"},
+        api=True,
+    ),
+    Case("export your data", "POST", "/accounts/export/", members(302)),
+    Case("export your data by GET", "GET", "/accounts/export/", members(405)),
+    Case(
+        "export your data (API)",
+        "POST",
+        "/api/v1/users/me/export/",
+        members(202, anonymous=401),
+        api=True,
+    ),
+    # Only the export's member may download it: a link that names no export of theirs is a 404.
+    Case("download an export, forged link", "GET", "/accounts/export/forged/", everyone(404)),
+    Case(
+        "admin: delete a member",
+        "GET",
+        "/admin/accounts/user/{owner_user}/delete/",
+        {**admin_access, "moderator": 403},
+    ),
     # Moderation: suspensions, bans and trust -------------------------------------------------
+    Case("admin members for moderators", "GET", "/admin/moderation/member/", admin_access),
+    Case(
+        "admin a member (read-only)",
+        "GET",
+        "/admin/moderation/member/{owner_user}/change/",
+        admin_access,
+    ),
+    Case(
+        "admin: add a member here",
+        "GET",
+        "/admin/moderation/member/add/",
+        {**admin_access, "moderator": 403, "superuser": 403},
+    ),
+    Case(
+        "admin: delete a member here",
+        "GET",
+        "/admin/moderation/member/{owner_user}/delete/",
+        {**admin_access, "moderator": 403, "superuser": 403},
+    ),
+    # The actions run on the members the list's search finds (select_across): the owner.
+    *(
+        Case(
+            f"admin: {action} members",
+            "POST",
+            "/admin/moderation/member/?q=owner",
+            {**admin_access, "moderator": answer, "superuser": answer},
+            data={"action": action, "select_across": "1", "index": "0", "_selected_action": "0"},
+        )
+        for action, answer in (
+            ("suspend_selected", 200),  # the page asking why
+            ("ban_selected", 200),
+            ("lift_selected", 200),
+            ("trust_selected", 302),  # done at once
+            ("untrust", 302),
+        )
+    ),
     # Moderation: the log and /about/moderation/ ----------------------------------------------
+    Case("how moderation works", "GET", "/about/moderation/", everyone(200)),
+    Case("admin moderation log", "GET", "/admin/moderation/moderationaction/", admin_access),
+    Case(
+        "admin a moderation log entry (read-only)",
+        "GET",
+        "/admin/moderation/moderationaction/{log_entry}/change/",
+        admin_access,
+    ),
+    Case(
+        "admin: add to the moderation log",
+        "GET",
+        "/admin/moderation/moderationaction/add/",
+        {**admin_access, "moderator": 403, "superuser": 403},
+    ),
+    Case(
+        "admin: delete from the moderation log",
+        "POST",
+        "/admin/moderation/moderationaction/{log_entry}/delete/",
+        {**admin_access, "moderator": 403, "superuser": 403},
+        data={"post": "yes"},
+    ),
+    Case(
+        "admin: approve selected uploads",
+        "POST",
+        "/admin/creations/creation/",
+        {**admin_access, "moderator": 302, "superuser": 302},
+        data={"action": "approve_selected", "_selected_action": ["1"]},
+    ),
     # Moderation: appeals, the queue and the review of first uploads --------------------------
+    # Only the owner appeals a moderator's hide: others who cannot see it 404, who can 403.
+    Case(
+        "appeal a moderator's hide",
+        "POST",
+        f"/creations/{MOD}/appeal/",
+        {**owner_and_moderators(302, 404), "moderator": 403, "superuser": 403},
+        data={"note": "All the parts are LEGO."},
+    ),
+    Case(
+        "appeal a creation nobody hid",
+        "POST",
+        f"/creations/{PUB}/appeal/",
+        {**owner_and_moderators(400, 403), "moderator": 403, "superuser": 403},
+        data={"note": "Nothing to appeal."},
+    ),
+    Case(
+        "appeal through the api",
+        "POST",
+        f"/api/v1/creations/{MOD}/appeal/",
+        {**owner_and_moderators(201, 404, anonymous=401), "moderator": 403, "superuser": 403},
+        data={"note": "All the parts are LEGO."},
+        api=True,
+    ),
+    Case(
+        "read one's appeal through the api (none yet)",
+        "GET",
+        f"/api/v1/creations/{MOD}/appeal/",
+        {**owner_and_moderators(404, 404, anonymous=401), "moderator": 403, "superuser": 403},
+        api=True,
+    ),
+    Case("admin appeals", "GET", "/admin/moderation/appeal/", admin_access),
+    Case("admin moderators' queue", "GET", "/admin/moderation/queue/", admin_access),
     # Admin ---------------------------------------------------------------------------------
     Case("admin index", "GET", "/admin/", admin_access),
     Case("admin creations", "GET", "/admin/creations/creation/", admin_access),
@@ -575,6 +716,8 @@ def world(owner, member, moderator, superuser, catalog):
             "comment": comment.pk,
             "hidden_comment": hidden_comment.pk,
             "notification": notification.pk,
+            "owner_user": owner.pk,
+            "log_entry": ModerationAction.objects.get(target_id=moderator_hidden.pk).pk,
             "unsubscribe": unsubscribe_token(owner),
             "published_image": published.image.url,
             "hidden_image": hidden.image.url,

@@ -677,19 +677,21 @@ PASSWORD_CHANGE = {"old_password": SECRET, "new_password": SECRET}
 @cases(SIGNUP, megabyte=("email",))
 def test_signup_page(client, field, hostile):
     sent = in_email(hostile) if field == "email" else hostile
-    body = urlencoded({"username": "newcomer", "email": "newcomer@example.com", field: sent})
+    passwords = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    body = urlencoded(
+        {"username": "newcomer", "email": "newcomer@example.com", **passwords, field: sent}
+    )
     outcome = form_outcome(client.post("/accounts/signup/", body, content_type=URLENCODED), field)
     check(outcome, SIGNUP[field], hostile)
     if outcome == REFUSE:
-        assert mail.outbox == []
+        assert mail.outbox == [] and not User.objects.exists()
         return
-    # Nothing is stored until the mailed link is opened and a password chosen.
-    link = mailed_path(r"/accounts/signup/confirm/[^/\s]+/")
-    html_of(client.get(link))
-    response = client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
-    assert response.status_code == 302, response.status_code
+    # The account is made unverified; the mailed link verifies its address.
     user = User.objects.get()
     assert getattr(user, field) == sent.as_received.strip()
+    html_of(client.get(mailed_path(r"/accounts/verify/[^/\s]+/")))
+    assert User.objects.get().email_verified
+    client.force_login(user)
     assert_shown(client, [f"/u/{user.username}/", "/accounts/settings/", "/api/v1/users/me/"])
 
 

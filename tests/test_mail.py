@@ -13,7 +13,7 @@ from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
-from accounts.services import email_change_request, signup_request
+from accounts.services import email_change_request, signup_create
 from npu_site import mail as site_mail
 from npu_site.mail import (
     MAIL_RETRY_BACKOFF,
@@ -168,11 +168,11 @@ def test_the_password_reset_mail_is_queued(client, member, queued):
 
 
 def test_the_sign_up_mails_are_queued(member, queued, db):
-    signup_request(username="newcomer", email="new@example.com", base_url=SITE)
-    signup_request(username="copycat", email=member.email, base_url=SITE)
+    for username, email in (("newcomer", "new@example.com"), ("copycat", member.email)):
+        signup_create(username=username, email=email, password="long-password-1", base_url=SITE)
 
     assert [data["to"] for _, (data,), _ in queued] == [["new@example.com"], [member.email]]
-    assert "/accounts/signup/confirm/" in queued[0][1][0]["body"]
+    assert "/accounts/verify/" in queued[0][1][0]["body"]
     assert len(mail.outbox) == 2
 
 

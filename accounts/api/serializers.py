@@ -14,7 +14,8 @@ class PublicUserSerializer(serializers.ModelSerializer):
 
 class OwnUserSerializer(serializers.ModelSerializer):
     """The caller's own profile. A new `email` needs `current_password` and takes effect when
-    the member opens the link mailed to it (see UserViewSet.me)."""
+    the member opens the link mailed to it (see UserViewSet.me). `email_verified` says whether
+    the member confirmed their address: uploads need it."""
 
     creation_count = serializers.IntegerField(read_only=True, help_text="Published creations.")
     current_password = serializers.CharField(
@@ -34,9 +35,10 @@ class OwnUserSerializer(serializers.ModelSerializer):
             "date_joined",
             "creation_count",
             "email",
+            "email_verified",
             "current_password",
         ]
-        read_only_fields = ["username", "date_joined", "creation_count"]
+        read_only_fields = ["username", "date_joined", "creation_count", "email_verified"]
 
     def validate(self, attrs):
         email = attrs.get("email")
@@ -60,3 +62,18 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Your password, to confirm.",
+    )
+
+
+class DataExportSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="`pending`, `ready`, `failed` or `expired`."
+    )

@@ -2,19 +2,35 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.backends import login_key
+from accounts.exports import data_export_request
 from accounts.models import User
-from accounts.services import api_token_get_or_create, email_change_request, user_update_profile
+from accounts.services import (
+    ALREADY_VERIFIED,
+    api_token_get_or_create,
+    email_change_request,
+    email_verification_send,
+    user_delete,
+    user_update_profile,
+)
 from creations.selectors import with_creation_count
-from npu_site.api import LimitThrottle, errors
-from npu_site.ratelimit import VERIFICATION_MAIL_LIMITS, body_field, limits_exceeded
+from npu_site.api import DETAIL, LimitThrottle, errors
+from npu_site.ratelimit import (
+    OWN_ADDRESS_MAIL_LIMITS,
+    VERIFICATION_MAIL_LIMITS,
+    body_field,
+    identifier_normalised,
+    limits_exceeded,
+)
 
 from .serializers import (
+    AccountDeleteSerializer,
+    DataExportSerializer,
     OwnUserSerializer,
     PublicUserSerializer,
     TokenRequestSerializer,
@@ -79,6 +95,18 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={200: OwnUserSerializer, **errors(401, 429)},
     )
     @extend_schema(
+        methods=["DELETE"],
+        summary="Delete your account",
+        description=(
+            "Deletes the account with your creations and their pictures, your scores (every "
+            "creation you scored is recomputed), saved creations, follows and notifications; "
+            "your comments stay, shown as by a deleted member. Needs `password`. Password "
+            "tries count against the log-in limits (10 a minute per IP and per account)."
+        ),
+        request=AccountDeleteSerializer,
+        responses={204: None, **errors(400, 401, 429)},
+    )
+    @extend_schema(
         methods=["PATCH"],
         summary="Change your display name, bio or e-mail",
         description=(
@@ -89,7 +117,7 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         request=OwnUserSerializer,
         responses={200: OwnUserSerializer, **errors(400, 401, 429)},
     )
-    @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
+    @action(detail=False, methods=["get", "patch", "delete"], permission_classes=[IsAuthenticated])
     def me(self, request):
         """The caller's profile; PATCH changes it.
 
@@ -99,6 +127,8 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         cannot be used to find out who is registered. Tries are limited like all mail to a
         typed-in address (5 an hour per IP and per address).
         """
+        if request.method == "DELETE":
+            return self._delete_account(request)
         if request.method == "PATCH":
             user = request.user
             typed_email = body_field(request, "email")
@@ -120,3 +150,72 @@ class UserViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 )
         user = with_creation_count(User.objects.get(pk=request.user.pk))
         return Response(OwnUserSerializer(user).data)
+
+    @extend_schema(
+        summary="Mail the link that confirms your e-mail address again",
+        description=(
+            "Uploads need a confirmed address. The link works once, for one day; opening it "
+            "confirms the address. 400 if it is confirmed already. Limited like all mail to an "
+            "address (5 an hour per IP and per address)."
+        ),
+        request=None,
+        responses={202: DETAIL, **errors(400, 401, 429)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/verify-email",
+        url_name="me-verify-email",
+        permission_classes=[IsAuthenticated],
+    )
+    def verify_email(self, request):
+        """Mail the caller a new link that verifies their address."""
+        if request.user.email_verified:
+            raise ValidationError({"detail": ALREADY_VERIFIED})
+        wait = limits_exceeded(request, *OWN_ADDRESS_MAIL_LIMITS)
+        if wait is not None:
+            raise Throttled(wait=wait)
+        email_verification_send(
+            user=request.user, base_url=request.build_absolute_uri("/").rstrip("/")
+        )
+        return Response(
+            {"detail": f"A new link is on its way to {request.user.email}."}, status=202
+        )
+
+    def _delete_account(self, request):
+        # Password tries count against the log-in limits, so this cannot guess faster.
+        wait = limits_exceeded(
+            request,
+            ("login_ip", "ip"),
+            ("login_username", lambda group, req: identifier_normalised(req.user.username)),
+        )
+        if wait is not None:
+            raise Throttled(wait=wait)
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_delete(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=204)
+
+    @extend_schema(
+        summary="Export your data",
+        description=(
+            "Starts building a zip of your profile, creations with their original pictures, "
+            "scores, comments, saved creations and follows. A notification of kind "
+            "`export_ready` links to it when it is ready; the link works for 7 days, for you "
+            "only. While one is being prepared the answer is that one. At most 3 a day."
+        ),
+        request=None,
+        responses={202: DataExportSerializer, **errors(400, 401, 429)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/export",
+        url_name="me-export",
+        permission_classes=[IsAuthenticated],
+    )
+    def export(self, request):
+        """Start a data export of the caller's account."""
+        export, _ = data_export_request(user=request.user)
+        export.refresh_from_db()
+        return Response({"id": export.pk, "status": export.status}, status=202)

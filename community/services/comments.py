@@ -15,6 +15,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from creations.models import Creation
+from creations.signals import moderator_acted
 from npu_site.caching import object_changed
 
 from ..events import event_record
@@ -214,6 +215,8 @@ def comment_delete(*, comment, actor) -> Comment | None:
     if current is None or current.is_deleted:
         return current
     creation_id = current.creation_id
+    if current.user_id != actor.pk:
+        _moderator_deleted(current, actor=actor)
     comment_notifications_delete(comment_ids=[current.pk])
     if parent is None and current.replies.exists():
         now = timezone.now()
@@ -234,6 +237,25 @@ def comment_delete(*, comment, actor) -> Comment | None:
         result = None
     _count_changed(creation_id=creation_id, by=-1)
     return result
+
+
+def _moderator_deleted(comment, *, actor) -> None:
+    """Log a moderator's deletion of someone's comment (moderation's log, through the core's
+    `moderator_acted`), before the row goes; its category is the reason it was reported for,
+    if it was."""
+    reported_for = (
+        CommentReport.objects.filter(comment=comment, status=CommentReport.Status.OPEN)
+        .order_by("created_at", "pk")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    moderator_acted.send(
+        Comment,
+        actor=actor,
+        action="delete_comment",
+        targets=[comment],
+        category=reported_for or "other",
+    )
 
 
 # Reports ------------------------------------------------------------------------------------
@@ -266,9 +288,26 @@ def comment_report_create(*, reporter, comment, reason: str, note: str = "") -> 
 
 @transaction.atomic
 def comment_reports_resolve(*, reports, moderator) -> int:
-    """Mark open comment reports resolved by `moderator`; returns how many changed."""
-    return CommentReport.objects.filter(
-        pk__in=[report.pk for report in reports], status=CommentReport.Status.OPEN
-    ).update(
+    """Mark open comment reports resolved by `moderator`; returns how many changed. Each is
+    logged (moderation's log, through the core's `moderator_acted`), its category the report's
+    reason."""
+    open_reports = list(
+        CommentReport.objects.select_for_update().filter(
+            pk__in=[report.pk for report in reports], status=CommentReport.Status.OPEN
+        )
+    )
+    changed = CommentReport.objects.filter(pk__in=[report.pk for report in open_reports]).update(
         status=CommentReport.Status.RESOLVED, resolved_at=timezone.now(), resolved_by=moderator
     )
+    by_reason: dict[str, list[CommentReport]] = {}
+    for report in open_reports:
+        by_reason.setdefault(report.reason, []).append(report)
+    for reason, targets in by_reason.items():
+        moderator_acted.send(
+            CommentReport,
+            actor=moderator,
+            action="resolve_report",
+            targets=targets,
+            category=reason,
+        )
+    return changed

@@ -7,7 +7,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -15,7 +15,13 @@ from rest_framework.response import Response
 from creations.filters import CreationFilter
 from creations.models import Creation, validate_upload_key
 from creations.selectors import creation_by_upload_key, tag_cloud
-from creations.services import creation_create_once, creation_delete, creation_update
+from creations.services import (
+    EmailNotVerifiedError,
+    creation_create_once,
+    creation_delete,
+    creation_update,
+    creation_upload_check,
+)
 from npu_site.api import UploadThrottle, errors
 from npu_site.parsers import StrictJSONParser
 from npu_site.text import search_text
@@ -43,7 +49,8 @@ CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
         description="Multipart upload. `tags` may be repeated or one comma-separated value. "
         "Send an `Idempotency-Key` header (e.g. a new UUID per upload) to make a retry safe: "
         "the same member sending the same key again gets the creation the first request "
-        "made, with 200, instead of a second creation.",
+        "made, with 200, instead of a second creation. A member whose e-mail address is not "
+        "confirmed yet gets 403 (`POST /api/v1/users/me/verify-email/` mails the link again).",
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -58,7 +65,7 @@ CREATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
             200: OpenApiResponse(
                 CreationSerializer, description="This upload was made before with this key."
             ),
-            **errors(400, 401, 429),
+            **errors(400, 401, 403, 429),
         },
     ),
     update=extend_schema(
@@ -109,6 +116,11 @@ class CreationViewSet(viewsets.ModelViewSet):
         return throttles
 
     def create(self, request, *args, **kwargs):
+        try:
+            creation_upload_check(owner=request.user)  # before the picture is read
+        except EmailNotVerifiedError as error:
+            # DRF would answer a Django PermissionDenied with its generic message.
+            raise PermissionDenied(error.message) from error
         upload_key = self._upload_key(request)
         # A repeat is answered before its picture is processed again.
         earlier = creation_by_upload_key(owner=request.user, upload_key=upload_key)

@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.services import (
     email_change_confirm,
     email_change_request,
-    signup_request,
+    signup_create,
     user_create,
     user_password_changed,
 )
@@ -33,8 +33,11 @@ def test_user_password_changed_deletes_the_token_and_every_other_session(client,
     assert client.session.session_key == kept and client.session.exists(kept)
 
 
-def test_signup_request_for_a_taken_address_mails_its_owner_a_note(member):
-    signup_request(username="copycat", email="MEMBER@Example.com", base_url=SITE)
+def test_signup_create_for_a_taken_address_mails_its_owner_a_note(member):
+    made = signup_create(
+        username="copycat", email="MEMBER@Example.com", password="long-password-1", base_url=SITE
+    )
+    assert made is None
     assert [m.to for m in mail.outbox] == [["member@example.com"]]
     assert "member" in mail.outbox[0].body and f"{SITE}/accounts/login/" in mail.outbox[0].body
     assert not User.objects.filter(username="copycat").exists()
@@ -44,8 +47,11 @@ def test_an_address_that_only_postgresql_upper_matches_is_not_taken(member):
     """UPPER() turns a dotless ı into I; the unique constraint (LOWER) and Unicode do not."""
     variant = "m\u0131mber@example.com"
     UserFactory(username="mimber", email="mimber@example.com")
-    signup_request(username="dotless", email=variant, base_url=SITE)
-    assert mail.outbox[0].to == [variant] and "/signup/confirm/" in mail.outbox[0].body
+    made = signup_create(
+        username="dotless", email=variant, password="long-password-1", base_url=SITE
+    )
+    assert made.email == variant and not made.email_verified
+    assert mail.outbox[0].to == [variant] and "/accounts/verify/" in mail.outbox[0].body
 
 
 def test_user_create_turns_a_racing_duplicate_into_a_validation_error(member, monkeypatch):
@@ -54,13 +60,40 @@ def test_user_create_turns_a_racing_duplicate_into_a_validation_error(member, mo
         user_create(username="copycat", email="MEMBER@example.com", password="long-password-1")
 
 
+def test_signup_create_treats_an_address_taken_in_a_race_as_taken(member, monkeypatch):
+    monkeypatch.setattr("accounts.services.user_with_email", lambda email: None)  # lose the race
+    real_user_create = user_create
+
+    def user_create_then_found(**kwargs):
+        monkeypatch.setattr("accounts.services.user_with_email", lambda email: member)
+        return real_user_create(**kwargs)
+
+    monkeypatch.setattr("accounts.services.user_create", user_create_then_found)
+    made = signup_create(
+        username="copycat", email="MEMBER@example.com", password="long-password-1", base_url=SITE
+    )
+    assert made is None
+    assert [m.to for m in mail.outbox] == [["member@example.com"]]
+    assert "/accounts/verify/" not in mail.outbox[0].body
+    assert not User.objects.filter(username="copycat").exists()
+
+
+def test_signup_create_refuses_a_username_taken_in_a_race(member):
+    with pytest.raises(ValidationError) as error:
+        signup_create(
+            username="member", email="new@example.com", password="long-password-1", base_url=SITE
+        )
+    assert "username" in error.value.message_dict
+    assert mail.outbox == [] and User.objects.count() == 1
+
+
 def test_email_change_confirm_turns_a_racing_duplicate_into_a_validation_error(
     member, other_member, monkeypatch
 ):
     token = email_change_token(user=member, email="other@example.com")
     monkeypatch.setattr(User, "validate_constraints", lambda self, **kwargs: None)
     with pytest.raises(ValidationError, match="already exists"):
-        email_change_confirm(token=token)
+        email_change_confirm(token=token, base_url=SITE)
     member.refresh_from_db()
     assert member.email == "member@example.com"
 

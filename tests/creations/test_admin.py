@@ -35,9 +35,12 @@ def test_admin_index_lists_only_what_moderators_may_use(moderator_client):
         for model in app["models"]
     }
     assert models == {
+        "Appeal",  # owners' appeals against a hide
         "Comment",
         "CommentReport",
         "Creation",
+        "Member",  # suspend, ban, lift, trust; never the accounts' own admin
+        "ModerationAction",  # the moderation log, read-only
         "Report",
         "Score",
         "ScoreVoiding",
