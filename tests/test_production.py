@@ -124,13 +124,20 @@ def two_web_processes(tmp_path):
 
 def wait_for_a_fresh_rate_window(value: str, period: int, needed: float) -> None:
     """django-ratelimit counts in fixed windows (offset per key): if the current one ends in
-    less than `needed` seconds, wait for the next, so a burst is counted in one window."""
-    offset = zlib.crc32(value.encode()) % period
-    left = (offset - time.time()) % period
+    less than `needed` seconds, wait for the next, so a burst is counted in one window.
+
+    It works in whole seconds (django_ratelimit.core._get_window): a window is named by its
+    last second, and every request whose int(time.time()) is that second still counts in it.
+    So the window ends one second after its boundary, not at it.
+    """
+    now = time.time()
+    second = int(now)
+    last_second = second - second % period + zlib.crc32(value.encode()) % period
+    if last_second < second:
+        last_second += period
+    left = last_second + 1 - now
     if left < needed:
-        # django-ratelimit counts whole seconds, and the second in which a window ends still
-        # belongs to it: the next window starts a full second after that boundary.
-        time.sleep(left + 1.5)
+        time.sleep(left + 0.5)
 
 
 def test_log_in_limit_holds_across_two_processes(two_web_processes):
