@@ -1,3 +1,7 @@
+import time
+from types import SimpleNamespace
+
+import django_ratelimit.core
 import pytest
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -25,6 +29,15 @@ def _isolated_site(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _steady_rate_windows(monkeypatch):
+    """django-ratelimit counts in fixed windows of whole seconds: a test's burst of requests
+    that happened to cross a window's end would be counted in two windows and never reach its
+    limit. Its clock stands still for the length of a test, so a burst is counted in one."""
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture
