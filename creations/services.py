@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
+from accounts.models import Restriction
 from npu_site.caching import listings_changed
 from npu_site.db import without_statement_timeout
 from parts.models import Part
@@ -300,13 +301,7 @@ def creations_hide_with_owner(*, owner, hidden: bool) -> int:
     now = timezone.now()
     if hidden:
         changed = Creation.objects.filter(owner=owner, status=Creation.Status.PUBLISHED).update(
-            status=Creation.Status.HIDDEN,
-            hidden_with_owner=True,
-            hidden_by=None,
-            hidden_by_moderator=True,
-            hidden_reason="The member's account is suspended.",
-            hidden_at=now,
-            updated_at=now,
+            **_hidden_with_owner_changes(owner), updated_at=now
         )
     else:
         changed = Creation.objects.filter(owner=owner, hidden_with_owner=True).update(
@@ -316,6 +311,19 @@ def creations_hide_with_owner(*, owner, hidden: bool) -> int:
         )
     listings_changed()
     return changed
+
+
+def _hidden_with_owner_changes(owner) -> dict:
+    """The columns of a creation hidden because its owner is suspended or banned."""
+    account = "banned" if owner.restriction == Restriction.BANNED else "suspended"
+    return {
+        "status": Creation.Status.HIDDEN,
+        "hidden_with_owner": True,
+        "hidden_by": None,
+        "hidden_by_moderator": True,
+        "hidden_reason": f"The member's account is {account}.",
+        "hidden_at": timezone.now(),
+    }
 
 
 class ModeratorHideError(PermissionDenied):
@@ -388,9 +396,12 @@ def creation_update(
                 raise ModeratorHideError
         if status == Creation.Status.PENDING and not (actor is None or actor.is_moderator):
             raise ValidationError({"status": ["Only a review puts a creation in the queue."]})
-        for name, value in _status_changes(
-            status=status, actor=actor, reason=hidden_reason or ""
-        ).items():
+        changes = _status_changes(status=status, actor=actor, reason=hidden_reason or "")
+        if status == Creation.Status.PUBLISHED and creation.owner.restriction:
+            # Approved or published while its owner is suspended or banned: it stays hidden
+            # with them, and comes back when that is lifted.
+            changes = _hidden_with_owner_changes(creation.owner)
+        for name, value in changes.items():
             setattr(creation, name, value)
     elif hidden_reason is not None and creation.status == Creation.Status.HIDDEN:
         creation.hidden_reason = hidden_reason.strip()
@@ -446,6 +457,13 @@ def creation_set_status(*, creations, status: str, actor=None, reason: str = "")
     count = changing.update(
         **_status_changes(status=status, actor=actor, reason=reason), updated_at=timezone.now()
     )
+    if status == Creation.Status.PUBLISHED:
+        # Those whose owner is suspended or banned stay hidden with them until it is lifted.
+        for creation in changed:
+            if creation.owner.restriction:
+                Creation.objects.filter(pk=creation.pk).update(
+                    **_hidden_with_owner_changes(creation.owner)
+                )
     if status == Creation.Status.HIDDEN:
         _hidden_by_moderator(changed, actor=actor, reason=reason.strip())
     _moderator_changed_status(

@@ -7,8 +7,12 @@ class ModerationConfig(AppConfig):
     verbose_name = "Moderation"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from creations.signals import moderator_acted
 
         from .log import moderator_acted_received
+        from .members import member_logged_in
 
         moderator_acted.connect(moderator_acted_received, dispatch_uid="moderation.log")
+        user_logged_in.connect(member_logged_in, dispatch_uid="moderation.member_logged_in")

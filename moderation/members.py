@@ -157,21 +157,33 @@ def member_trust(*, member, moderator, trusted: bool) -> bool:
     return True
 
 
-def members_lift_expired(*, now=None) -> int:
-    """Lift every suspension whose end has passed, each in its own transaction, so the
-    member's creations and scores come back; returns how many. Idempotent: a suspension
-    lifted already (or by a concurrent run) is skipped."""
+def members_lift_expired(*, now=None, member=None) -> int:
+    """Lift every suspension whose end has passed (only `member`'s, when given), each in its
+    own transaction, so the member's creations and scores come back; returns how many.
+    Idempotent: a suspension lifted already (or by a concurrent run) is skipped."""
     now = now or timezone.now()
-    ended = User.objects.filter(
-        restriction=Restriction.SUSPENDED, restriction_ends_at__lte=now
-    ).order_by("pk")
+    ended = User.objects.filter(restriction=Restriction.SUSPENDED, restriction_ends_at__lte=now)
+    if member is not None:
+        ended = ended.filter(pk=member.pk)
     lifted = 0
-    for member in ended.iterator():
+    for ended_member in ended.order_by("pk").iterator():
         with transaction.atomic():
-            locked = User.objects.select_for_update().get(pk=member.pk)
+            locked = User.objects.select_for_update().get(pk=ended_member.pk)
             if locked.restriction_ends_at is None or locked.restriction_ends_at > now:
                 continue  # changed since: suspended again, or banned
             if locked.restriction != Restriction.SUSPENDED:
                 continue
             lifted += member_lift(member=locked, moderator=None, reason=SUSPENSION_ENDED)
     return lifted
+
+
+def member_logged_in(sender, *, user, **kwargs):
+    """A member logs in (page or token) after their suspension ended: lift it at once, so
+    their creations and scores are back from their first request, not at the next sweep."""
+    ends_at = getattr(user, "restriction_ends_at", None)
+    if user.restriction == Restriction.SUSPENDED and ends_at is not None:
+        if ends_at <= timezone.now():
+            members_lift_expired(member=user)
+            user.refresh_from_db(
+                fields=["restriction", "restriction_reason", "restricted_at", "restriction_ends_at"]
+            )

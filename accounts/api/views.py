@@ -1,3 +1,4 @@
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -64,7 +65,11 @@ class TokenView(ObtainAuthToken):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = api_token_get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        # A log-in as much as the page's: last_login is kept, and a suspension that has
+        # ended is lifted at once (moderation's receiver).
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        token = api_token_get_or_create(user=user)
         return Response({"token": token.key})
 
 

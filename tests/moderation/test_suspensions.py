@@ -225,24 +225,144 @@ def test_lifting_lets_the_member_log_in_again(client, owner, moderator):
 # Suspensions that end ---------------------------------------------------------------------------
 
 
-def test_an_ended_suspension_lets_the_member_in_and_the_sweep_lifts_it(client, owner, moderator):
-    creation = CreationFactory(owner=owner)
+def end_suspension(owner, moderator):
+    """Suspend `owner` until an hour from now, then move that end to a second ago."""
     suspend(owner, moderator, ends_at=timezone.now() + datetime.timedelta(hours=1))
     User.objects.filter(pk=owner.pk).update(
         restriction_ends_at=timezone.now() - datetime.timedelta(seconds=1)
     )
     owner.refresh_from_db()
+
+
+def assert_lifted_by_the_site(owner, creation, scored_creation):
+    owner.refresh_from_db()
+    creation.refresh_from_db()
+    scored_creation.refresh_from_db()
+    assert owner.restriction == "" and owner.restriction_ends_at is None
+    assert creation.status == Creation.Status.PUBLISHED and not creation.hidden_with_owner
+    assert scored_creation.score_count == 1
+    assert not Score.objects.filter(user=owner, rater_restricted=True).exists()
+    lift = ModerationAction.objects.get(action=ModerationAction.Action.LIFT)
+    assert lift.actor is None and lift.actor_name == "" and lift.reason == "suspension ended"
+
+
+@pytest.fixture
+def owner_with_work(owner, member):
+    """A creation of `owner`'s, and a creation of `member`'s that `owner` scored."""
+    creation = CreationFactory(owner=owner)
+    scored_creation = CreationFactory(owner=member)
+    ScoreFactory(user=owner, creation=scored_creation, creativity=4, uniqueness=4)
+    return creation, scored_creation
+
+
+def test_an_ended_suspension_is_lifted_by_the_sweep(owner, moderator, owner_with_work):
+    creation, scored_creation = owner_with_work
+    end_suspension(owner, moderator)
     assert not owner.is_restricted
-    response = client.post(reverse("accounts:login"), {"username": "owner", "password": PASSWORD})
-    assert response.status_code == 302  # at once, before the sweep
+    creation.refresh_from_db()
+    scored_creation.refresh_from_db()
+    assert creation.status == Creation.Status.HIDDEN and scored_creation.score_count == 0
 
     assert restrictions_expire() == 1
     assert members_lift_expired() == 0  # idempotent
+    assert_lifted_by_the_site(owner, creation, scored_creation)
+
+
+def test_logging_in_after_a_suspension_ended_lifts_it_at_once(
+    client, owner, moderator, owner_with_work
+):
+    creation, scored_creation = owner_with_work
+    end_suspension(owner, moderator)
+
+    response = client.post(reverse("accounts:login"), {"username": "owner", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert_lifted_by_the_site(owner, creation, scored_creation)
+    assert client.get(f"/creations/{creation.pk}/").status_code == 200
+    assert members_lift_expired() == 0
+
+
+def test_a_token_log_in_after_a_suspension_ended_lifts_it_at_once(
+    owner, moderator, owner_with_work
+):
+    creation, scored_creation = owner_with_work
+    end_suspension(owner, moderator)
+
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "owner", "password": PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 200 and response.json()["token"]
+    assert_lifted_by_the_site(owner, creation, scored_creation)
+    owner.refresh_from_db()
+    assert owner.last_login is not None  # a token log-in is a log-in
+
+
+def test_logging_in_during_a_suspension_lifts_nothing(client, owner, moderator):
+    creation = CreationFactory(owner=owner)
+    suspend(owner, moderator, ends_at=timezone.now() + datetime.timedelta(hours=1))
+    client.post(reverse("accounts:login"), {"username": "owner", "password": PASSWORD})
     owner.refresh_from_db()
     creation.refresh_from_db()
-    assert owner.restriction == "" and creation.status == Creation.Status.PUBLISHED
-    lift = ModerationAction.objects.get(action=ModerationAction.Action.LIFT)
-    assert lift.actor is None and lift.actor_name == "" and lift.reason == "suspension ended"
+    assert owner.is_restricted and creation.status == Creation.Status.HIDDEN
+    assert not ModerationAction.objects.filter(action=ModerationAction.Action.LIFT).exists()
+
+
+# Uploads approved or published while their owner is restricted ----------------------------
+
+
+@pytest.mark.parametrize("restrict", ["suspend", "ban"])
+def test_an_upload_approved_during_a_restriction_stays_hidden_until_it_is_lifted(
+    settings, owner, moderator, restrict
+):
+    settings.NPU_REVIEW_FIRST_UPLOADS = 3
+    User.objects.filter(pk=owner.pk).update(trusted=False)
+    waiting = CreationFactory(owner=owner, status=Creation.Status.PENDING)
+    if restrict == "suspend":
+        suspend(owner, moderator)
+    else:
+        member_ban(member=owner, moderator=moderator, reason="Spam links", category=SPAM)
+    waiting.refresh_from_db()
+    assert waiting.status == Creation.Status.PENDING  # nobody sees it either way
+
+    creation_update(creation=waiting, actor=moderator, status=Creation.Status.PUBLISHED)
+
+    waiting.refresh_from_db()
+    assert waiting.status == Creation.Status.HIDDEN and waiting.hidden_with_owner
+    word = "suspended" if restrict == "suspend" else "banned"
+    assert waiting.hidden_reason == f"The member's account is {word}."
+    assert ModerationAction.objects.filter(action="approve", target_id=waiting.pk).exists()
+
+    member_lift(member=owner, moderator=moderator)
+    waiting.refresh_from_db()
+    assert waiting.status == Creation.Status.PUBLISHED and not waiting.hidden_with_owner
+
+
+def test_publishing_in_bulk_in_the_admin_keeps_a_restricted_members_creations_hidden(
+    moderator_client, owner, member, moderator
+):
+    theirs = CreationFactory(owner=owner, title="Theirs")
+    others = CreationFactory(owner=member, title="Others")
+    for creation in (theirs, others):
+        creation_update(
+            creation=creation, actor=moderator, status=Creation.Status.HIDDEN, hidden_reason="x"
+        )
+    suspend(owner, moderator)
+
+    run_action(
+        moderator_client,
+        "admin:creations_creation_changelist",
+        "publish_selected",
+        [theirs, others],
+    )
+
+    theirs.refresh_from_db()
+    others.refresh_from_db()
+    assert others.status == Creation.Status.PUBLISHED
+    assert theirs.status == Creation.Status.HIDDEN and theirs.hidden_with_owner
+    member_lift(member=owner, moderator=moderator)
+    theirs.refresh_from_db()
+    assert theirs.status == Creation.Status.PUBLISHED
 
 
 def test_a_suspension_still_running_is_not_lifted(owner, moderator):
