@@ -11,12 +11,15 @@ takes its tasks. The worker's log goes to test-output/worker.log and, with -s, t
 The broker-down tests need neither and run everywhere.
 """
 
+import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -25,19 +28,22 @@ from urllib.parse import quote
 import pytest
 import redis
 import yaml
+from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.exports import data_export_request
+from accounts.models import DataExport
 from community.events import event_record
 from community.models import Follow, Notification, PendingEvent
 from community.notifications import events_process_pending
 from community.services.follows import follow_add
 from npu_site.celery import app as celery_app
 from npu_site.mail import mail_queue
-from tests.factories import UserFactory
+from tests.factories import CreationFactory, UserFactory
 
 # Committed rows the worker can read; "__all__": with a read replica configured (as in CI),
 # the site's reads in this process go through it too.
@@ -121,6 +127,8 @@ def _worker_env(*, broker_url: str, mail_dir: Path) -> dict:
         "CELERY_TASK_ALWAYS_EAGER": "0",
         # Each mail a file there, which this process reads.
         "EMAIL_FILE_PATH": str(mail_dir),
+        # The test's own media folder: the worker reads and stores files where the test does.
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "LOG_FORMAT": "plain",
         "LOG_LEVEL": "INFO",
     }
@@ -294,6 +302,38 @@ def test_a_follow_event_becomes_a_notification_on_the_worker(worker):
     assert notification.actor == follower
     assert notification.read_at is None
     lines = worker.task_lines("community.tasks.process_event")
+    print("\n".join(["The worker's own words:", *lines]))
+
+
+def test_a_data_export_is_built_by_the_worker_and_announced(worker, client):
+    member = UserFactory(username="archivist")
+    creation = CreationFactory(owner=member, title="Lamp from a dish")
+    original = creation.image.read()
+
+    with transaction.atomic():
+        export, created = data_export_request(user=member)
+        # Queued when this commits, so the worker finds the row.
+    assert created and export.status == DataExport.Status.PENDING
+
+    worker.wait_for(
+        "a ready export",
+        lambda: DataExport.objects.filter(pk=export.pk, status=DataExport.Status.READY).exists(),
+    )
+    export.refresh_from_db()
+    notification = worker.wait_for(
+        "the export's notification",
+        lambda: Notification.objects.filter(
+            recipient=member, kind=Notification.Kind.EXPORT_READY
+        ).first(),
+    )
+    client.force_login(member)
+    response = client.get(notification.url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    (row,) = json.loads(archive.read("creations.json"))
+    assert row["title"] == "Lamp from a dish"
+    assert archive.read(row["picture"]) == original
+    lines = worker.task_lines("accounts.tasks.data_export_build")
     print("\n".join(["The worker's own words:", *lines]))
 
 
