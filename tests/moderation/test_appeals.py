@@ -338,6 +338,8 @@ def test_admin_grant_asks_for_a_note_then_publishes(moderator_client, hidden, ow
     appeal = appeal_create(owner=owner, creation=hidden, note="Please")
     page = run_action(moderator_client, APPEALS, "grant_selected", [appeal])
     assert page.status_code == 200 and "Note to the owner" in page.content.decode()
+    assert 'value="Grant: publish again"' in page.content.decode()
+    assert f'name="_selected_action" value="{appeal.pk}"' in page.content.decode()
     appeal.refresh_from_db()
     assert appeal.status == Appeal.Status.OPEN  # nothing until the page is sent
     done = run_action(

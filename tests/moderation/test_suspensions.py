@@ -475,6 +475,8 @@ def test_moderators_suspend_ban_lift_and_trust_in_the_admin(client, owner, membe
     creation = CreationFactory(owner=owner)
     page = run_action(client, CHANGELIST, "suspend_selected", [owner])
     assert page.status_code == 200 and "Until" in page.content.decode()
+    assert 'value="Suspend members"' in page.content.decode()
+    assert 'href="/admin/moderation/member/" class="button cancel-link"' in page.content.decode()
 
     done = run_action(
         client,

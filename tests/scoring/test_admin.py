@@ -106,6 +106,9 @@ def test_voiding_through_the_admin_action_is_as_if_the_score_never_existed(
 
     asked = run_action(moderator_client, page, "void_selected", [abusive])
     assert asked.status_code == 200 and b"Reason" in asked.content
+    assert b'value="Void these scores"' in asked.content
+    assert f'name="_selected_action" value="{abusive.pk}"'.encode() in asked.content
+    assert b'href="/admin/scoring/score/" class="button cancel-link"' in asked.content
     assert not Score.objects.get(pk=abusive.pk).is_voided  # only asked so far
 
     response = run_action(
