@@ -513,7 +513,7 @@ def _moderator_acted(actor, action: str, targets, *, reason: str = "", category:
             action=action,
             targets=list(targets),
             reason=reason,
-            category=category or "other",
+            category=category,
         )
 
 

@@ -29,5 +29,6 @@ appeal_decided = Signal()
 
 # A moderator acted (moderation's log records it). Arguments: actor, action (a
 # moderation.models.ModerationAction.Action value), targets (model instances), reason,
-# category (a ModerationAction.Category value, default "other").
+# category (a ModerationAction.Category value; empty: moderation's log picks it, for a hide
+# the reason the creation was reported for, else "other").
 moderator_acted = Signal()

@@ -7,11 +7,12 @@ comments in community) send the core's `creations.signals.moderator_acted`, whic
 written inside the action's transaction: the action and its log entry commit together.
 """
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db import models
 
-from .models import ModerationAction
+from .models import ModerationAction, Report
 
 REPR_MAX = 200
 
@@ -55,7 +56,37 @@ def moderation_log(
     return ModerationAction.objects.bulk_create(rows)
 
 
+def _report_categories(creations) -> dict[int, str]:
+    """The category of each reported creation among `creations`: the reason most of its
+    reports gave (open ones first; a tie goes to the reason listed first), by creation id."""
+    reasons: dict[int, Counter] = defaultdict(Counter)
+    rows = Report.objects.filter(creation__in=[creation.pk for creation in creations])
+    for creation_id, reason, status in rows.values_list("creation_id", "reason", "status"):
+        reasons[creation_id][(status == Report.Status.OPEN, reason)] += 1
+    order = list(Report.Reason.values)
+    categories = {}
+    for creation_id, counted in reasons.items():
+        (_, reason), _ = max(
+            counted.items(), key=lambda item: (item[0][0], item[1], -order.index(item[0][1]))
+        )
+        categories[creation_id] = reason
+    return categories
+
+
 def moderator_acted_received(sender, *, actor, action, targets, reason="", category="", **kwargs):
+    """Log an action another app did. A hide says no category of its own: each hidden
+    creation's is the reason it was reported for (`other` when nobody reported it)."""
+    targets = list(targets)
+    if action == ModerationAction.Action.HIDE and not category and targets:
+        by_creation = _report_categories(targets)
+        groups: dict[str, list] = defaultdict(list)
+        for target in targets:
+            groups[by_creation.get(target.pk, ModerationAction.Category.OTHER)].append(target)
+        for group_category, group in groups.items():
+            moderation_log(
+                actor=actor, action=action, targets=group, reason=reason, category=group_category
+            )
+        return
     moderation_log(
         actor=actor,
         action=action,

@@ -20,7 +20,7 @@ from creations.services import creation_set_status, creation_update, tag_merge
 from moderation.models import ModerationAction, Report
 from moderation.services import report_reopen, report_resolve
 from scoring.services import scores_restore, scores_void
-from tests.conftest import run_action, session_queries
+from tests.conftest import client_for, run_action, session_queries
 from tests.factories import CreationFactory, ReportFactory, ScoreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,50 @@ def test_a_moderators_hide_through_the_service_is_logged_with_the_reason(creatio
         "Cheese slope roof",
         "Not LEGO",
     )
+
+
+def test_a_hide_is_counted_under_the_reason_its_creation_was_reported_for(
+    moderator_client, moderator, owner
+):
+    spammed, stolen, unreported, mixed = CreationFactory.create_batch(4, owner=owner)
+    ReportFactory.create_batch(2, creation=spammed, reason=Report.Reason.SPAM)
+    ReportFactory(creation=spammed, reason=Report.Reason.OFFENSIVE)
+    ReportFactory(creation=stolen, reason=Report.Reason.STOLEN)
+    # Open reports outweigh resolved ones, and a tie goes to the reason listed first.
+    resolved = ReportFactory.create_batch(3, creation=mixed, reason=Report.Reason.OTHER)
+    Report.objects.filter(pk__in=[r.pk for r in resolved]).update(
+        status=Report.Status.RESOLVED, resolved_at=timezone.now()
+    )
+    ReportFactory(creation=mixed, reason=Report.Reason.STOLEN)
+    ReportFactory(creation=mixed, reason=Report.Reason.OFFENSIVE)
+
+    run_action(
+        moderator_client,
+        "admin:creations_creation_changelist",
+        "hide_selected",
+        [spammed, stolen, unreported, mixed],
+        reason="Against the rules",
+    )
+
+    assert sorted(logged("target_id", "action", "category", "reason")) == sorted(
+        [
+            (spammed.pk, Action.HIDE, "spam", "Against the rules"),
+            (stolen.pk, Action.HIDE, "stolen", "Against the rules"),
+            (unreported.pk, Action.HIDE, "other", "Against the rules"),
+            (mixed.pk, Action.HIDE, "offensive", "Against the rules"),
+        ]
+    )
+
+
+def test_a_hide_through_the_api_is_counted_under_the_report_reason(creation, moderator):
+    ReportFactory(creation=creation, reason=Report.Reason.OFFENSIVE)
+    response = client_for(moderator).patch(
+        f"/api/v1/creations/{creation.pk}/",
+        {"status": "hidden", "hidden_reason": "Rude words"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert logged("action", "category", "reason") == [(Action.HIDE, "offensive", "Rude words")]
 
 
 def test_publishing_again_is_logged_without_a_reason(creation, moderator):
