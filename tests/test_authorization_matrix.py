@@ -596,6 +596,56 @@ CASES = [
             ("untrust", 302),
         )
     ),
+    # The moderators' API: restrict, lift and trust members, read the log.
+    *(
+        Case(
+            f"api: {method} a member's restriction {data.get('restriction', '')}".strip(),
+            method,
+            "/api/v1/users/owner/restriction/",
+            {**owner_and_moderators(200, 403, anonymous=401), "owner": 403},
+            data=data,
+            api=True,
+        )
+        for method, data in (
+            ("GET", {}),
+            ("PUT", {"restriction": "suspended", "reason": "Spam links", "category": "spam"}),
+            ("PUT", {"restriction": "banned", "reason": "Spam links", "category": "spam"}),
+            ("DELETE", {"reason": "Appeal accepted"}),
+        )
+    ),
+    Case(
+        "api: suspend a moderator",
+        "PUT",
+        "/api/v1/users/moderator/restriction/",
+        {**owner_and_moderators(403, 403, anonymous=401), "superuser": 200},
+        data={"restriction": "suspended", "reason": "Abuse", "category": "other"},
+        api=True,
+    ),
+    Case(
+        "api: suspend a superuser",
+        "PUT",
+        "/api/v1/users/root/restriction/",
+        {**owner_and_moderators(403, 403, anonymous=401)},  # themselves, for the superuser
+        data={"restriction": "suspended", "reason": "Abuse", "category": "other"},
+        api=True,
+    ),
+    *(
+        Case(
+            f"api: {method} trust",
+            method,
+            "/api/v1/users/owner/trust/",
+            {**owner_and_moderators(200, 403, anonymous=401), "owner": 403},
+            api=True,
+        )
+        for method in ("PUT", "DELETE")
+    ),
+    Case(
+        "api: the moderation log",
+        "GET",
+        "/api/v1/moderation/actions/",
+        {**owner_and_moderators(200, 403, anonymous=401), "owner": 403},
+        api=True,
+    ),
     # Moderation: the log and /about/moderation/ ----------------------------------------------
     Case("how moderation works", "GET", "/about/moderation/", everyone(200)),
     Case("admin moderation log", "GET", "/admin/moderation/moderationaction/", admin_access),
