@@ -199,13 +199,16 @@ def creation_upload_check(*, owner) -> None:
 def uploads_need_review(*, owner) -> bool:
     """Whether `owner`'s next upload waits for a moderator: their first
     NPU_REVIEW_FIRST_UPLOADS uploads do (0 turns review off), unless a moderator trusts them
-    or they are a moderator. Uploads a moderator approved (published or hidden since) count;
-    those still waiting do not, so every upload until the threshold waits."""
+    or they are a moderator. Every upload they still have counts, waiting or not, except
+    those a moderator hid (a rejected upload, or one hidden later): rejecting makes the next
+    upload wait again, and so does deleting one."""
     threshold = settings.NPU_REVIEW_FIRST_UPLOADS
     if threshold <= 0 or owner.trusted or owner.is_moderator:
         return False
-    reviewed = Creation.objects.filter(owner=owner).exclude(status=Creation.Status.PENDING)
-    return reviewed.count() < threshold
+    kept = Creation.objects.filter(owner=owner).exclude(
+        status=Creation.Status.HIDDEN, hidden_by_moderator=True
+    )
+    return kept.count() < threshold
 
 
 def creation_create(

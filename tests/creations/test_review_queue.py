@@ -37,15 +37,25 @@ def approve(creations, moderator):
     return creation_set_status(creations=creations, status=PUBLISHED, actor=moderator)
 
 
-def test_a_new_members_first_three_uploads_wait_and_the_fourth_after_approval_is_published(
-    newcomer, moderator
-):
+def test_a_new_members_first_three_uploads_wait_and_the_fourth_is_published(newcomer, moderator):
     first = [upload(newcomer, f"Build {n}") for n in range(3)]
     assert [creation.status for creation in first] == [PENDING] * 3
-    # Still waiting, they do not count: a fourth waits too.
-    assert upload(newcomer, "Build 3").status == PENDING
+    assert upload(newcomer, "Build 3").status == PUBLISHED
     approve(first, moderator)
     assert upload(newcomer, "Build 4").status == PUBLISHED
+
+
+def test_a_rejected_upload_does_not_count_towards_the_first_three(newcomer, moderator):
+    first = [upload(newcomer, f"Build {n}") for n in range(3)]
+    creation_set_status(creations=first[:1], status="hidden", actor=moderator, reason="Spam")
+    assert upload(newcomer, "Build 3").status == PENDING  # two kept, so this is the third
+    assert upload(newcomer, "Build 4").status == PUBLISHED
+
+
+def test_deleting_a_waiting_upload_makes_the_next_one_wait(newcomer):
+    first = [upload(newcomer, f"Build {n}") for n in range(3)]
+    first[0].delete()
+    assert upload(newcomer, "Build 3").status == PENDING
 
 
 def test_trusted_members_and_moderators_upload_straight_to_the_gallery(moderator):
@@ -65,8 +75,11 @@ def test_the_threshold_is_a_setting(newcomer, moderator, settings):
     settings.NPU_REVIEW_FIRST_UPLOADS = 1
     waiting = upload(newcomer)
     assert waiting.status == PENDING
+    assert upload(newcomer).status == PUBLISHED
     approve([waiting], moderator)
     assert upload(newcomer).status == PUBLISHED
+    settings.NPU_REVIEW_FIRST_UPLOADS = 5
+    assert [upload(newcomer).status for _ in range(3)] == [PENDING, PENDING, PUBLISHED]
 
 
 # What the owner and the others see -------------------------------------------------------------
