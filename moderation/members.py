@@ -21,6 +21,8 @@ from .models import ModerationAction
 
 REASON_MAX_LENGTH = 1000
 SUSPENSION_ENDED = "suspension ended"
+# The furthest end a suspension can have (a date past it could not even be shown).
+SUSPENSION_MAX = datetime.timedelta(days=3653)
 
 
 def _reason(reason, *, required: bool = True) -> str:
@@ -55,6 +57,10 @@ def _ends_at(ends_at):
         raise ValidationError({"ends_at": "Give the end as a date and time with its time zone."})
     if ends_at <= timezone.now():
         raise ValidationError({"ends_at": "The end of a suspension must be in the future."})
+    if ends_at > timezone.now() + SUSPENSION_MAX:
+        raise ValidationError(
+            {"ends_at": "A suspension ends within ten years; for longer, ban the member."}
+        )
     return ends_at
 
 

@@ -100,6 +100,9 @@ def test_a_ban_through_the_api_has_no_end_and_a_lift_needs_no_body(owner, modera
         ({**SUSPEND, "restriction": "exiled"}, "restriction"),
         ({**SUSPEND, "ends_at": "tomorrow"}, "ends_at"),
         ({**SUSPEND, "ends_at": "2020-01-01T00:00:00Z"}, "ends_at"),
+        ({**SUSPEND, "ends_at": "9999-12-31T23:59:59Z"}, "ends_at"),
+        ({**SUSPEND, "ends_at": "9999-12-31T23:59:59-23:59"}, "ends_at"),
+        ({**SUSPEND, "ends_at": True}, "ends_at"),
         (
             {
                 "restriction": "banned",
