@@ -30,7 +30,9 @@ from community.models import Comment, CommentReport, Notification
 from community.services.comments import comment_create
 from community.text import normalised_line_breaks
 from creations.models import Creation
-from moderation.models import Report
+from creations.services import creation_update
+from moderation.members import member_suspend
+from moderation.models import Appeal, ModerationAction, Report
 from scoring.models import Score
 from tests.conftest import client_for
 from tests.factories import PASSWORD, CreationFactory
@@ -141,7 +143,15 @@ STORED_TEXT = {
     Comment: {"body": True},
     CommentReport: {"note": True},
     Notification: {"reason": True},
-    User: {"username": False, "email": False, "display_name": False, "bio": True},
+    User: {
+        "username": False,
+        "email": False,
+        "display_name": False,
+        "bio": True,
+        "restriction_reason": True,
+    },
+    Appeal: {"note": True, "decision_note": True},
+    ModerationAction: {"reason": True, "target_repr": False},
 }
 
 
@@ -864,6 +874,138 @@ def test_an_address_with_a_bidi_override_in_its_domain_is_refused(client, owner)
     assert mail.outbox == []
 
 
+# Members' data and moderation: appeals, restrictions, account deletion, the log -----------
+
+APPEAL = {"note": LONG}
+
+
+@pytest.fixture
+def moderator_hidden(creation, moderator):
+    return creation_update(
+        creation=creation, actor=moderator, status="hidden", hidden_reason="Not LEGO"
+    )
+
+
+def assert_appeal_stored_and_shown(moderator, text: str) -> None:
+    appeal = Appeal.objects.get()
+    assert appeal.note in (normalised_line_breaks(text).strip(), text.strip())
+    admin = Client()
+    admin.force_login(moderator)
+    pages = [f"/admin/moderation/appeal/{appeal.pk}/change/", "/admin/moderation/appeal/"]
+    assert_shown(admin, pages)
+
+
+@cases(APPEAL, megabyte=("note",))
+def test_appeal_page(client, moderator_hidden, owner, moderator, field, hostile):
+    client.force_login(owner)
+    body = urlencoded({field: hostile})
+    response = client.post(
+        f"/creations/{moderator_hidden.pk}/appeal/", body, content_type=URLENCODED
+    )
+    outcome = page_outcome(response, field)
+    check(outcome, APPEAL[field], hostile)
+    if outcome == REFUSE:
+        assert not Appeal.objects.exists()
+    else:
+        assert_appeal_stored_and_shown(moderator, hostile.as_received)
+
+
+@cases(APPEAL, megabyte=("note",))
+def test_appeal_api(moderator_hidden, owner, moderator, field, hostile):
+    body = json_body({field: hostile})
+    response = client_for(owner).generic(
+        "POST", f"/api/v1/creations/{moderator_hidden.pk}/appeal/", body, "application/json"
+    )
+    outcome = api_outcome(response, field, hostile)
+    check(outcome, APPEAL[field], hostile, JSON)
+    if outcome == REFUSE:
+        assert not Appeal.objects.exists()
+    else:
+        assert_appeal_stored_and_shown(moderator, hostile.text)
+
+
+RESTRICTION = {"reason": LONG, "category": CHOICE, "restriction": CHOICE}
+
+
+@cases(RESTRICTION, megabyte=("reason",))
+def test_restriction_api(client, member, moderator, field, hostile):
+    fields = {"restriction": "suspended", "reason": "Spam links", "category": "spam"}
+    body = json_body({**fields, field: hostile})
+    response = client_for(moderator).generic(
+        "PUT", "/api/v1/users/member/restriction/", body, "application/json"
+    )
+    outcome = api_outcome(response, field, hostile)
+    check(outcome, RESTRICTION[field], hostile, JSON)
+    member.refresh_from_db()
+    if outcome == REFUSE:
+        assert member.restriction == "" and not ModerationAction.objects.exists()
+        return
+    assert member.restriction_reason == hostile.text.strip()
+    (row,) = ModerationAction.objects.all()
+    assert row.reason == member.restriction_reason
+    # Shown escaped where it appears: the member's log-in refusal, the admin, the log's JSON.
+    refused = client_for(None).post(
+        "/api/v1/auth/token/", {"username": "member", "password": PASSWORD}, format="json"
+    )
+    assert refused.status_code == 400
+    json_of(refused)
+    login = client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
+    html_of(login)
+    admin = Client()
+    admin.force_login(moderator)
+    pages = [
+        f"/admin/moderation/member/{member.pk}/change/",
+        f"/admin/moderation/moderationaction/{row.pk}/change/",
+        "/api/v1/moderation/actions/?format=api",
+    ]
+    assert_shown(admin, pages)
+    json_of(client_for(moderator).get("/api/v1/moderation/actions/"))
+
+
+@cases({"reason": LONG}, megabyte=("reason",))
+def test_lift_api(member, moderator, field, hostile):
+    member_suspend(member=member, moderator=moderator, reason="Spam", category="spam")
+    body = json_body({field: hostile})
+    response = client_for(moderator).generic(
+        "DELETE", "/api/v1/users/member/restriction/", body, "application/json"
+    )
+    outcome = api_outcome(response, field, hostile)
+    check(outcome, LONG, hostile, JSON)
+    member.refresh_from_db()
+    lifted = ModerationAction.objects.filter(action="lift")
+    if outcome == REFUSE:
+        assert member.restriction == "suspended" and not lifted.exists()
+    else:
+        assert member.restriction == "" and lifted.get().reason == hostile.text.strip()
+
+
+@cases({"password": SECRET}, megabyte=("password",))
+def test_account_delete_api(owner, creation, field, hostile):
+    body = json_body({field: hostile})
+    response = client_for(owner).generic("DELETE", "/api/v1/users/me/", body, "application/json")
+    assert response.status_code < 500
+    # No string of the corpus is the password: the account stays, with its creation.
+    assert response.status_code in (400, 429), response.status_code
+    data = json_of(response)
+    assert response.status_code == 429 or "password" in data or "detail" in data
+    assert (
+        User.objects.filter(pk=owner.pk).exists()
+        and Creation.objects.filter(pk=creation.pk).exists()
+    )
+
+
+@cases({"password": SECRET}, megabyte=("password",))
+def test_account_delete_page(client, owner, creation, field, hostile):
+    client.force_login(owner)
+    body = urlencoded({field: hostile})
+    response = client.post("/accounts/delete/", body, content_type=URLENCODED)
+    assert response.status_code < 500
+    if response.status_code not in (429,):
+        html_of(response)
+    assert User.objects.filter(pk=owner.pk).exists()
+    assert Creation.objects.filter(pk=creation.pk).exists()
+
+
 # Lists: query strings on pages and API -----------------------------------------------------
 
 GALLERY_FILTERS = ("q", "tag", "part", "sort", "page", "min_rating", "owner")
@@ -918,6 +1060,22 @@ def test_creation_list_filters(name, hostile):
     else:
         assert response.status_code == 200 and "results" in data
     assert (response.status_code == 400) >= filter_must_refuse(name, hostile, api=True)
+
+
+@query_cases(("action", "category", "target_type", "page"), megabyte=("target_type",))
+def test_moderation_log_filters(moderator, name, hostile):
+    response = client_for(moderator).get(
+        f"/api/v1/moderation/actions/?{query_string(name, hostile)}"
+    )
+    data = json_of(response)
+    if response.status_code == 404:
+        assert name == "page" and "detail" in data
+    elif response.status_code == 400:
+        assert name in data, data
+    else:
+        assert response.status_code == 200 and "results" in data
+    if name in ("action", "category"):
+        assert response.status_code == 400  # none of the corpus is an action or a category
 
 
 @query_cases(("q",))

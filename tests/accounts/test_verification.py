@@ -258,6 +258,27 @@ def test_settings_page_shows_the_notice_only_while_unverified(client, unverified
     assert "not confirmed yet" not in client.get(reverse("accounts:settings")).content.decode()
 
 
+def test_every_page_reminds_an_unverified_member_once(client, unverified, member, creation):
+    client.force_login(unverified)
+    for url in ("/", f"/creations/{creation.pk}/", "/u/fresh/", reverse("accounts:settings")):
+        body = client.get(url).content.decode()
+        reminders = body.count('id="email-unverified-banner"') + body.count('id="email-unverified"')
+        assert reminders == 1, url
+        assert "fresh@example.com" in body
+    body = client.get("/").content.decode()
+    assert "Confirm your e-mail address to upload" in body
+    assert '<input type="hidden" name="next" value="/">' in body
+    # The upload page shows the whole notice instead of the banner.
+    upload = client.get(reverse("creations:new")).content.decode()
+    assert 'id="email-unverified"' in upload and 'id="email-unverified-banner"' not in upload
+    for visitor in (member, None):
+        if visitor is None:
+            client.logout()
+        else:
+            client.force_login(visitor)
+        assert "email-unverified" not in client.get("/").content.decode()
+
+
 def test_resend_on_the_page_mails_a_working_link_then_is_limited(client, unverified):
     client.force_login(unverified)
     url = reverse("accounts:email_verify_resend")
