@@ -222,11 +222,11 @@ class CreationAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
-        creation_delete(creation=obj)
+        creation_delete(creation=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for creation in queryset:
-            creation_delete(creation=creation)
+            creation_delete(creation=creation, actor=request.user)
 
 
 class TagMergeForm(forms.Form):
@@ -257,10 +257,10 @@ class TagAdmin(TaggitTagAdmin):
         tag_update(tag=obj, name=form.cleaned_data["name"], slug=form.cleaned_data["slug"])
 
     def delete_model(self, request, obj):
-        tags_delete(tags=[obj])
+        tags_delete(tags=[obj], actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        tags_delete(tags=queryset)
+        tags_delete(tags=queryset, actor=request.user)
 
     @admin.display(description="Creations", ordering="item_count")
     def creation_count(self, tag):

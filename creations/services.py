@@ -427,10 +427,13 @@ def creation_update(
     return creation
 
 
-def creation_delete(*, creation: Creation) -> None:
-    """Delete a creation (its scores and reports go with it) and, once committed, its files."""
+def creation_delete(*, creation: Creation, actor=None) -> None:
+    """Delete a creation (its scores and reports go with it) and, once committed, its files.
+    A moderator deleting someone else's creation is logged (`actor`: who asks)."""
     names = (creation.image.name, creation.thumbnail.name)
     with transaction.atomic():
+        if actor is not None and actor.is_moderator and creation.owner_id != actor.pk:
+            _moderator_acted(actor, "delete_creation", [creation])  # logged while it exists
         creation.delete()
         transaction.on_commit(lambda: image_delete(*names))
         listings_changed()
@@ -574,9 +577,14 @@ def tag_update(*, tag: Tag, name: str, slug: str) -> Tag:
 
 
 @transaction.atomic
-def tags_delete(*, tags: Iterable[Tag]) -> int:
-    """Delete tags, taking them off every creation; returns how many."""
+@transaction.atomic
+def tags_delete(*, tags: Iterable[Tag], actor=None) -> int:
+    """Delete tags, taking them off every creation; returns how many. A moderator's deletion
+    is logged, one row per tag (`actor`: who asks)."""
+    tags = list(tags)
     tag_ids = [tag.pk for tag in tags]
+    if actor is not None and actor.is_moderator:
+        _moderator_acted(actor, "delete_tag", tags)
     content_type = ContentType.objects.get_for_model(Creation)
     affected = list(
         TaggedItem.objects.filter(tag_id__in=tag_ids, content_type=content_type)

@@ -186,7 +186,7 @@ def creation_edit(request, pk):
 def creation_remove(request, pk):
     creation = _editable(request, pk)
     if request.method == "POST":
-        creation_delete(creation=creation)
+        creation_delete(creation=creation, actor=request.user)
         messages.success(request, f"“{creation.title}” is deleted.")
         return redirect("creations:gallery")
     return render(request, "creations/creation_confirm_delete.html", {"creation": creation})

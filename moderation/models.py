@@ -98,6 +98,9 @@ class ModerationAction(models.Model):
         GRANT_APPEAL = "grant_appeal", "Grant appeal"
         DENY_APPEAL = "deny_appeal", "Deny appeal"
         DELETE_MEMBER = "delete_member", "Delete member"
+        DELETE_CREATION = "delete_creation", "Delete creation"
+        DELETE_SCORE = "delete_score", "Delete score"
+        DELETE_TAG = "delete_tag", "Delete tag"
 
     class Category(models.TextChoices):
         """Why, in words that name nobody: what /about/moderation/ counts by."""

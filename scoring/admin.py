@@ -132,10 +132,10 @@ class ScoreAdmin(admin.ModelAdmin):
 
     # Django's delete view and "delete selected" action both end here, so the aggregates follow.
     def delete_model(self, request, obj):
-        score_delete_many(scores=[obj])
+        score_delete_many(scores=[obj], actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        score_delete_many(scores=queryset)
+        score_delete_many(scores=queryset, actor=request.user)
 
     # Voiding and restoring: an action, then a page asking why.
 

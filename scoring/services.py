@@ -516,11 +516,17 @@ def _lock_creations_of(score_ids) -> list[int]:
 
 
 @transaction.atomic
-def score_delete_many(*, scores) -> int:
-    """Delete scores (moderation) and refresh every affected creation; returns how many."""
+def score_delete_many(*, scores, actor=None) -> int:
+    """Delete scores (moderation) and refresh every affected creation; returns how many.
+    A moderator's deletion is logged, one row per score (`actor`: who asks)."""
     score_ids = [score.pk for score in scores]
     creation_ids = _lock_creations_of(score_ids)
     user_ids = list(Score.objects.filter(pk__in=score_ids).values_list("user_id", flat=True))
+    if actor is not None and actor.is_moderator:
+        doomed = list(Score.objects.filter(pk__in=score_ids).select_related("user", "creation"))
+        moderator_acted.send(
+            Score, actor=actor, action="delete_score", targets=doomed, category="manipulation"
+        )
     deleted, _ = Score.objects.filter(pk__in=score_ids).delete()
     _after_scores_changed(user_ids=user_ids, creation_ids=creation_ids)
     return deleted

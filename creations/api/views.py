@@ -155,7 +155,7 @@ class CreationViewSet(viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        creation_delete(creation=instance)
+        creation_delete(creation=instance, actor=self.request.user)
 
 
 @extend_schema_view(

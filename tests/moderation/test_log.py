@@ -169,6 +169,59 @@ def test_a_hide_in_the_admin_change_form_is_logged(moderator_client, moderator, 
     assert logged("action", "target_id", "reason") == [(Action.HIDE, creation.pk, "Blurry")]
 
 
+# Deletions by moderators -------------------------------------------------------------------
+
+
+def test_a_moderator_deleting_someones_creation_is_logged_on_page_api_and_admin(
+    client, moderator, superuser, owner
+):
+    on_page, through_api, in_admin, in_bulk = CreationFactory.create_batch(4, owner=owner)
+    client.force_login(moderator)
+    assert client.post(f"/creations/{on_page.pk}/delete/").status_code == 302
+    assert client_for(moderator).delete(f"/api/v1/creations/{through_api.pk}/").status_code == 204
+    # The admin's delete view and action are the superusers'.
+    client.force_login(superuser)
+    delete_url = reverse("admin:creations_creation_delete", args=[in_admin.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 302
+    changelist = "admin:creations_creation_changelist"
+    run_action(client, changelist, "delete_selected", [in_bulk], post="yes")
+    ids = [on_page.pk, through_api.pk, in_admin.pk, in_bulk.pk]
+    assert not Creation.objects.filter(pk__in=ids).exists()
+    rows = logged("actor_id", "action", "target_type", "target_id")
+    assert sorted(rows) == sorted(
+        [
+            (moderator.pk, Action.DELETE_CREATION, "creations.creation", on_page.pk),
+            (moderator.pk, Action.DELETE_CREATION, "creations.creation", through_api.pk),
+            (superuser.pk, Action.DELETE_CREATION, "creations.creation", in_admin.pk),
+            (superuser.pk, Action.DELETE_CREATION, "creations.creation", in_bulk.pk),
+        ]
+    )
+
+
+def test_an_owner_deleting_their_own_creation_is_not_logged(client, owner, creation):
+    client.force_login(owner)
+    assert client.post(f"/creations/{creation.pk}/delete/").status_code == 302
+    assert client_for(owner).delete("/api/v1/creations/999999/").status_code == 404
+    assert not ModerationAction.objects.exists()
+
+
+def test_a_moderator_deleting_scores_and_tags_in_the_admin_is_logged(
+    moderator_client, moderator, creation, member
+):
+    score = ScoreFactory(user=member, creation=creation, creativity=5, uniqueness=5)
+    tag = Tag.objects.get(name="technic pin")
+    delete_score = reverse("admin:scoring_score_delete", args=[score.pk])
+    assert moderator_client.post(delete_score, {"post": "yes"}).status_code == 302
+    tags = "admin:taggit_tag_changelist"
+    run_action(moderator_client, tags, "delete_selected", [tag], post="yes")
+    assert logged("action", "category", "target_type", "target_id") == [
+        (Action.DELETE_SCORE, "manipulation", "scoring.score", score.pk),
+        (Action.DELETE_TAG, "other", "taggit.tag", tag.pk),
+    ]
+    creation.refresh_from_db()
+    assert creation.score_count == 0 and not creation.tags.exists()
+
+
 def test_a_failed_hide_leaves_no_row(creation, moderator):
     with pytest.raises(Exception):  # noqa: B017 (any refusal: nothing may be left)
         creation_update(creation=creation, actor=moderator, status="nonsense")
