@@ -46,8 +46,8 @@ class UserAdmin(DjangoUserAdmin):
     def delete_model(self, request, obj):
         # The same deletion as the member's own: their data goes, aggregates are recomputed,
         # stored files are removed and cached pages dropped (accounts.services.user_delete).
-        user_delete(user=obj)
+        user_delete(user=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            user_delete(user=user)
+            user_delete(user=user, actor=request.user)

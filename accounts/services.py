@@ -339,12 +339,12 @@ WRONG_PASSWORD = "That is not your password."
 
 
 @transaction.atomic
-def user_delete(*, user: User, password: str | None = None) -> None:
+def user_delete(*, user: User, password: str | None = None, actor: User | None = None) -> None:
     """Delete an account with everything that is the member's: creations and their files,
     scores (every affected aggregate recomputed), favourites, follows, notifications and data
     exports; comments stay as a "deleted member"'s. The member's own request passes their
     `password`, which must match (a 400 naming `password` otherwise, nothing deleted); the
-    admin passes none."""
+    admin passes none, and its user as `actor` (moderation logs it)."""
     if password is not None and (
         not isinstance(password, str) or not user.check_password(password)
     ):
@@ -353,7 +353,7 @@ def user_delete(*, user: User, password: str | None = None) -> None:
     export_names = list(
         locked.data_exports.exclude(file_name="").values_list("file_name", flat=True)
     )
-    member_deleting.send(sender=User, user=locked)
+    member_deleting.send(sender=User, user=locked, actor=actor)
     locked.delete()
     transaction.on_commit(lambda: _stored_files_delete(export_names))
     # Their profile page and every listing that showed their creations.

@@ -14,9 +14,10 @@ from django.dispatch import Signal
 # restart counting their scores, recomputing what depends on them.
 member_restricted = Signal()
 
-# A member's account is about to be deleted (accounts.services.user_delete). Argument: user.
-# Receivers delete or anonymise what is theirs and recompute what depended on it; stored
-# files are removed once the transaction commits.
+# A member's account is about to be deleted (accounts.services.user_delete). Arguments: user,
+# actor (who deletes it from the admin; None when the member deletes their own). Receivers
+# delete or anonymise what is theirs and recompute what depended on it; stored files are
+# removed once the transaction commits; moderation logs an operator's deletion.
 member_deleting = Signal()
 
 # Build a member's data export. Argument: user. Each receiver returns a dict

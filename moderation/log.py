@@ -94,3 +94,15 @@ def moderator_acted_received(sender, *, actor, action, targets, reason="", categ
         reason=reason,
         category=category or ModerationAction.Category.OTHER,
     )
+
+
+def member_deleting_received(sender, *, user, actor=None, **kwargs):
+    """An operator deleting someone's account from the admin is a logged action (a member
+    deleting their own account is not), written before the account goes."""
+    if actor is not None and actor.pk != user.pk:
+        moderation_log(
+            actor=actor,
+            action=ModerationAction.Action.DELETE_MEMBER,
+            targets=[user],
+            category=ModerationAction.Category.OTHER,
+        )

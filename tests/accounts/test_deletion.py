@@ -17,6 +17,7 @@ from community.services.comments import comment_create
 from community.services.favourites import favourite_add
 from community.services.follows import follow_add
 from creations.models import Creation
+from moderation.models import ModerationAction
 from scoring.models import RaterCalibration, Score, ScoreReveal
 from scoring.services import creation_refresh_all_aggregates, scores_reveal
 from tests.conftest import client_for, run_action
@@ -164,6 +165,7 @@ def test_delete_from_the_settings_page(
     assert not response.wsgi_request.user.is_authenticated
     assert "Your account and everything in it are deleted" in response.content.decode()
     assert_deleted(world, visitor, media_files)
+    assert not ModerationAction.objects.exists()  # their own deletion is nobody's action
 
 
 def test_delete_through_the_api(world, media_files, django_capture_on_commit_callbacks):
@@ -182,6 +184,7 @@ def test_delete_through_the_api(world, media_files, django_capture_on_commit_cal
     assert response.status_code == 204
     assert_deleted(world, visitor, media_files)
     assert api.get("/api/v1/users/me/").status_code == 401
+    assert not ModerationAction.objects.exists()
 
 
 def test_delete_through_the_api_needs_a_token(db):
@@ -197,6 +200,23 @@ def test_password_tries_share_the_log_in_limit(world, settings):
     assert User.objects.filter(pk=world.leaving.pk).exists()
 
 
+def assert_logged_deletion(world, superuser) -> None:
+    """An operator's deletion is in the moderation log: one row, kept after the account."""
+    rows = ModerationAction.objects.values_list(
+        "actor_id", "actor_name", "action", "target_type", "target_id", "target_repr"
+    )
+    assert list(rows) == [
+        (
+            superuser.pk,
+            superuser.username,
+            "delete_member",
+            "accounts.user",
+            world.leaving.pk,
+            "leaving",
+        )
+    ]
+
+
 def test_delete_in_the_admin(
     world, client, superuser, media_files, django_capture_on_commit_callbacks
 ):
@@ -208,6 +228,7 @@ def test_delete_in_the_admin(
         response = client.post(page, {"post": "yes"})
     assert response.status_code == 302
     assert_deleted(world, visitor, media_files)
+    assert_logged_deletion(world, superuser)
 
 
 def test_bulk_delete_in_the_admin(
@@ -221,6 +242,7 @@ def test_bulk_delete_in_the_admin(
         )
     assert response.status_code == 302
     assert_deleted(world, visitor, media_files)
+    assert_logged_deletion(world, superuser)
 
 
 def test_moderators_cannot_delete_members_in_the_admin(world, client, moderator):
