@@ -440,11 +440,14 @@ def creation_delete(*, creation: Creation, actor=None) -> None:
 
 
 @transaction.atomic
-def creation_set_status(*, creations, status: str, actor=None, reason: str = "") -> int:
+def creation_set_status(
+    *, creations, status: str, actor=None, reason: str = "", category: str = ""
+) -> int:
     """Hide or publish creations in bulk (moderators, in the admin); returns how many changed.
 
     The same rule as `creation_update`: publishing skips nothing for a moderator, but a member
-    cannot publish what a moderator hid.
+    cannot publish what a moderator hid. `category` is what moderation's log counts a hide
+    under (empty: the log works it out from the creations' reports).
     """
     _check_status(status)
     changing = Creation.objects.filter(pk__in=[creation.pk for creation in creations]).exclude(
@@ -477,6 +480,7 @@ def creation_set_status(*, creations, status: str, actor=None, reason: str = "")
         actor=actor,
         status=status,
         reason=reason.strip() if status == Creation.Status.HIDDEN else "",
+        category=category,
     )
     return count
 
@@ -490,7 +494,7 @@ def _hidden_by_moderator(creations, *, actor, reason: str) -> None:
             creation_hidden.send(Creation, creation=creation, actor=actor, reason=reason)
 
 
-def _moderator_changed_status(changes, *, actor, status: str, reason: str) -> None:
+def _moderator_changed_status(changes, *, actor, status: str, reason: str, category="") -> None:
     """Log a moderator's hide or publish of creations that are not theirs (moderation's log,
     through `moderator_acted`). Publishing one that waited for review is an approval, which
     its owner hears of (`creation_approved`). `changes` pairs each changed creation with its
@@ -499,7 +503,8 @@ def _moderator_changed_status(changes, *, actor, status: str, reason: str) -> No
         return
     others = [(creation, before) for creation, before in changes if creation.owner_id != actor.pk]
     if status == Creation.Status.HIDDEN:
-        _moderator_acted(actor, "hide", [creation for creation, _ in others], reason=reason)
+        hidden = [creation for creation, _ in others]
+        _moderator_acted(actor, "hide", hidden, reason=reason, category=category)
     elif status == Creation.Status.PUBLISHED:
         waited = [creation for creation, before in others if before == Creation.Status.PENDING]
         published = [creation for creation, before in others if before != Creation.Status.PENDING]

@@ -1,10 +1,11 @@
 """Reports in the admin, and what moderation adds to the creation admin: its reports inline
 and their counts. The core's admin knows nothing of reports; this module extends it."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 
-from creations.admin import CreationAdmin
+from creations.admin import CreationAdmin, HideActionForm
 from creations.models import Creation
 
 from . import (
@@ -12,7 +13,7 @@ from . import (
     admin_log,  # noqa: F401  (registers the moderation log's admin)
     admin_members,  # noqa: F401  (registers the member admin: suspend, ban, trust)
 )
-from .models import Report
+from .models import ModerationAction, Report
 from .services import report_reopen, report_resolve
 
 
@@ -61,9 +62,25 @@ class ReportAdmin(admin.ModelAdmin):
         self.message_user(request, f"Reopened {changed} report(s).", messages.SUCCESS)
 
 
+class ModeratedHideActionForm(HideActionForm):
+    """The action bar with what the public moderation figures count a hide under."""
+
+    category = forms.ChoiceField(
+        required=False,
+        choices=[("", "Why it was reported"), *ModerationAction.Category.choices],
+        label="Counted as",
+    )
+
+
 class ModeratedCreationAdmin(CreationAdmin):
     list_display = (*CreationAdmin.list_display, "open_reports", "report_count")
     inlines = (*CreationAdmin.inlines, ReportInline)
+    action_form = ModeratedHideActionForm
+
+    def hide_category(self, request) -> str:
+        # The admin validated the action form before calling the action.
+        category = request.POST.get("category", "")
+        return category if category in ModerationAction.Category.values else ""
 
     def get_queryset(self, request):
         return (

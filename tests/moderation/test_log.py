@@ -85,6 +85,34 @@ def test_a_hide_is_counted_under_the_reason_its_creation_was_reported_for(
     )
 
 
+def test_the_hide_action_bar_names_the_category_or_leaves_it_to_the_reports(
+    moderator_client, owner
+):
+    reported, chosen = CreationFactory.create_batch(2, owner=owner)
+    ReportFactory(creation=reported, reason=Report.Reason.STOLEN)
+    ReportFactory(creation=chosen, reason=Report.Reason.STOLEN)
+    changelist = "admin:creations_creation_changelist"
+    page = moderator_client.get(reverse(changelist)).content.decode()
+    assert 'name="category"' in page and "Why it was reported" in page
+
+    refused = run_action(
+        moderator_client, changelist, "hide_selected", [chosen], reason="x", category="gossip"
+    )
+    assert refused.status_code == 302
+    chosen.refresh_from_db()
+    assert chosen.status == Creation.Status.PUBLISHED and not ModerationAction.objects.exists()
+
+    hide = "hide_selected"
+    run_action(moderator_client, changelist, hide, [reported], reason="Copy", category="")
+    run_action(
+        moderator_client, changelist, "hide_selected", [chosen], reason="Ads", category="spam"
+    )
+    assert logged("target_id", "category", "reason") == [
+        (reported.pk, "stolen", "Copy"),
+        (chosen.pk, "spam", "Ads"),
+    ]
+
+
 def test_a_hide_through_the_api_is_counted_under_the_report_reason(creation, moderator):
     ReportFactory(creation=creation, reason=Report.Reason.OFFENSIVE)
     response = client_for(moderator).patch(
